@@ -1,0 +1,72 @@
+"""Pictures for ``--images DIR``: PNG frames, diff heat maps and speedup plots.
+
+An assignment opts in with ``Assignment.pictures(context, out_dir) -> list[str]`` (paths written). The
+context gives it the learner's and the reference's functions through the same sandbox as grading:
+
+* ``context.call(variant)`` -> a ``Call`` into the learner's variant (or None if it cannot be loaded)
+* ``context.reference(variant)`` -> a ``Call`` into the reference solution (or None without solutions/)
+* ``context.time(call, function, *args, repeat=3, **kwargs)`` -> the best wall time in seconds of ``repeat`` calls
+  after one warm-up call
+* ``context.cores`` -> the number of CPU cores
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def save_png(path: str, image: np.ndarray) -> str:
+    """Write a gray (h, w), RGB (h, w, 3) or RGBA (h, w, 4) image; floats are taken in [0, 1]."""
+    from PIL import Image
+
+    if image.dtype.kind == "f":
+        image = np.clip(np.nan_to_num(image), 0.0, 1.0) * 255.0 + 0.5
+    image = np.ascontiguousarray(image.astype(np.uint8))
+    mode = {2: "L", 3: {3: "RGB", 4: "RGBA"}.get(image.shape[-1])}[image.ndim]
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    Image.fromarray(image, mode=mode).save(path)
+    return path
+
+
+def save_heatmap(path: str, difference: np.ndarray) -> str:
+    """Write |difference| as a heat map: black where equal, brighter yellow-red where they differ more."""
+    magnitude = np.abs(np.nan_to_num(np.asarray(difference, dtype=np.float64), nan=np.inf))
+    if magnitude.ndim == 3:
+        magnitude = magnitude.max(axis=2)
+    scale = magnitude[np.isfinite(magnitude)].max(initial=0.0) or 1.0
+    level = np.where(np.isfinite(magnitude), magnitude / scale, 1.0)
+    level = np.where(magnitude > 0, 0.25 + 0.75 * level, 0.0)  # any difference at all is visible
+    heat = np.stack([np.clip(2 * level, 0, 1), np.clip(2 * level - 1, 0, 1), np.zeros_like(level)], axis=-1)
+    return save_png(path, heat)
+
+
+def colorize(counts: np.ndarray, max_count: int) -> np.ndarray:
+    """Map iteration counts (or any non-negative values up to ``max_count``) to an RGB palette."""
+    t = np.sqrt(np.clip(counts.astype(np.float64) / max(max_count, 1), 0.0, 1.0))
+    rgb = np.stack([9 * (1 - t) * t**3, 15 * (1 - t) ** 2 * t**2, 8.5 * (1 - t) ** 3 * t], axis=-1)
+    return np.clip(rgb, 0.0, 1.0)
+
+
+def save_speedup_plot(path: str, threads: list[int], speedups: dict[str, list[float]], title: str) -> str:
+    """Speedup against thread count, one line per series, with the ideal (linear) line for reference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=100)
+    axes.plot(threads, threads, linestyle=":", color="gray", label="ideal")
+    for label, values in speedups.items():
+        axes.plot(threads, values, marker="o", label=label)
+    axes.set_xlabel("threads")
+    axes.set_ylabel("speedup over serial")
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -1,0 +1,163 @@
+"""The vocabulary an assignment uses to tell the grader what to check.
+
+An assignment is declared once, in ``grader/specs/<name>.py``, as an :class:`Assignment` holding
+:class:`Task` objects. Each task is one of three kinds:
+
+* :class:`Property`  -- correctness. Hypothesis draws cases; the learner's function runs in a sandboxed
+  child process; the parent process judges the answer against an oracle the learner cannot edit.
+* :class:`Benchmark` -- speed. The serial baseline, the reference solution and the learner's code each
+  run in their own child process on identical inputs; the parent times them interleaved, after warm-up,
+  and scores the learner by its time relative to the reference in the same run.
+* :class:`Inspection` -- information (or points) read off the compiled code, such as whether the SIMD
+  variant holds packed vector instructions.
+
+Nothing in this module runs learner code; it only describes what to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+
+class Mismatch(AssertionError):
+    """Raised by a check when the learner's answer is wrong. The message is shown to the learner."""
+
+
+class Call(Protocol):
+    """Runs ``function`` from the learner's module in the sandbox and returns its result.
+
+    Raises :class:`Mismatch` if the call raised, crashed, timed out, or modified one of its inputs.
+    ``variant`` names the variant being graded ("threaded", "simd", "cuda", "mpi").
+    """
+
+    variant: str
+
+    def __call__(self, function: str, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big the drawn cases may be on the machine the variant runs on.
+
+    ``simulated`` is True when a CUDA variant runs on numba's CUDA simulator (no GPU here): its
+    strategies must then draw tiny inputs (a few blocks), because the simulator runs each thread in
+    Python.
+    """
+
+    name: str  # "cpu", "gpu" or "simulator"
+    simulated: bool = False
+
+
+@dataclass(frozen=True)
+class Property:
+    """A correctness task: ``check(call, case)`` must pass for every case drawn.
+
+    ``edge_cases(profile)`` lists cases that always run first (n = 0, 1, primes, 2^k +- 1, ...);
+    then hypothesis draws ``max_examples`` more from ``cases(profile)`` and shrinks any failure to
+    the smallest case that shows it. ``check`` raises :class:`Mismatch` with a message that states the
+    input (use ``describe``), the expected and the actual values.
+    """
+
+    variant: str
+    points: float
+    cases: Callable[[Profile], Any]  # -> hypothesis SearchStrategy
+    check: Callable[[Call, Any], None]
+    edge_cases: Callable[[Profile], Sequence[Any]] = lambda profile: ()
+    max_examples: int = 40
+    simulator_max_examples: int = 8
+    name: str = "correctness"
+    ranks: int = 0  # MPI variants: the learner's module runs under ``mpiexec -n ranks`` (0: no MPI)
+    time_limit_s: float = 300.0  # the whole task, all cases together
+    call_time_limit_s: float = 60.0  # one call of the learner's function
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """One side of a benchmark: which function to time, on which inputs.
+
+    ``function`` is looked up in the contestant's module (the learner's or reference variant module,
+    or the serial baseline module). ``prepare``, if given, names a trusted function
+    ("package.module:function") that runs inside the child before timing and turns the host inputs
+    into the call's arguments (for example: copy them to the GPU and allocate the output there).
+    ``collect``, likewise, turns (call_args, returned_value) into the host array to verify.
+    """
+
+    function: str
+    prepare: str | None = None
+    collect: str | None = None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A speed task, timed interleaved against the reference and the serial baseline.
+
+    ``inputs`` names a trusted, deterministic maker "package.module:function" called as
+    ``maker(**params)`` in every child and in the parent (which recomputes the oracle answer to verify
+    the timed output with ``verify(params, host_inputs, output)``; it raises :class:`Mismatch`).
+
+    ``baseline`` is the serial baseline: a module path and the contestant to call in it.
+    ``fallback_speedup`` is the speedup over the serial baseline the reference is assumed to reach
+    when ``solutions/`` is absent (documented in the handout).
+    ``bytes_moved`` (per call) makes the report show GB/s; ``work`` = (unit, amount per call), for
+    example ("pixel-iterations", 4.9e8), makes it show a throughput.
+    """
+
+    variant: str
+    points: float
+    name: str
+    inputs: str
+    params: dict
+    learner: Contestant
+    baseline_module: str
+    baseline: Contestant
+    verify: Callable[[dict, Any, Any], None]
+    fallback_speedup: float
+    bytes_moved: float | None = None
+    work: tuple[str, float] | None = None
+    needs_gpu: bool = False
+    kwargs: dict = field(default_factory=dict)  # extra keyword arguments for the learner and reference
+    rounds: int = 7
+    ranks: int = 0  # MPI variants: every contestant but the serial baseline runs on this many ranks
+    time_limit_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Reads a fact off the learner's compiled code, e.g. packed SIMD instructions.
+
+    ``inspect`` names a trusted function "package.module:function" that runs in the child as
+    ``inspect(module) -> (ok: bool, message: str)`` after ``warm_up`` cases have compiled the code.
+    With ``points == 0`` it is information only and never fails the run.
+    """
+
+    variant: str
+    name: str
+    inspect: str
+    warm_up: Callable[[Profile], Sequence[tuple[str, tuple]]]  # [(function, args), ...]
+    points: float = 0.0
+
+
+Task = Property | Benchmark | Inspection
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: its number and name (``python -m grader 2`` or ``saxpy``), its variants and tasks.
+
+    ``functions`` lists the functions every variant module must define (checked before grading, so a
+    missing one is one clear message). ``pictures``, if given, is called by ``--images DIR`` as
+    ``pictures(context, out_dir) -> list[str]`` (see grader/images.py).
+    """
+
+    number: int
+    name: str
+    title: str
+    variants: tuple[str, ...]
+    functions: dict[str, tuple[str, ...]]  # variant -> required function names
+    tasks: tuple[Task, ...]
+    pictures: Callable[..., list[str]] | None = None
+
+    @property
+    def max_score(self) -> float:
+        return sum(task.points for task in self.tasks)
