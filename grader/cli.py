@@ -1,0 +1,166 @@
+"""``python -m grader``: the command line, exactly as DESIGN.md specifies it.
+
+    python -m grader list
+    python -m grader ASSIGNMENT|all [--variant V[,V]] [--submission DIR] [--solutions] [--quick]
+                     [--json FILE] [--junitxml FILE] [--seed N] [--images DIR] [--examples N]
+
+Exit status: 0 every graded task passed; 1 some task failed; 2 bad usage, with one line saying why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from grader import registry
+from grader.grading import Grader, Options, default_solutions
+from grader.sandbox import CHECKOUT
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's default prints the whole usage block; we print one line
+        raise UsageError(f"{message} (see python -m grader --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m grader", description="Grade parlab assignments: correctness "
+                     "(hypothesis properties against an oracle) and speed (against the reference and a serial "
+                     "baseline, timed interleaved).")
+    parser.add_argument("assignment", help="list, all, or an assignment: 1-5, assignmentN, or a name "
+                        "(mandelbrot, saxpy, scan, render, graph)")
+    parser.add_argument("--variant", help="comma-separated variants to grade (threaded, simd, cuda, mpi)")
+    parser.add_argument("--submission", metavar="DIR", help="grade DIR, laid out like assignments/ "
+                        "(default: the assignments/ of this checkout)")
+    parser.add_argument("--solutions", action="store_true", help="grade the reference solutions")
+    parser.add_argument("--quick", action="store_true", help="correctness only, no speed tasks")
+    parser.add_argument("--json", metavar="FILE", help="write Gradescope results.json to FILE")
+    parser.add_argument("--junitxml", metavar="FILE", help="write JUnit XML to FILE")
+    parser.add_argument("--seed", type=int, help="hypothesis seed, to reproduce a run (printed every run)")
+    parser.add_argument("--images", metavar="DIR", help="write PNG pictures (frames, diffs, plots) to DIR")
+    parser.add_argument("--examples", type=int, metavar="N", help="hypothesis cases per correctness task")
+    return parser
+
+
+def _list() -> str:
+    lines = []
+    for name in registry.NAMES.values():
+        if name not in registry.available():
+            number = next(n for n, known in registry.NAMES.items() if known == name)
+            lines.append(f"{number}  {name:<11} (not in this checkout yet)")
+            continue
+        assignment = registry.load(name)
+        lines.append(f"{assignment.number}  {name:<11} {assignment.title}  [{assignment.max_score:g} points]")
+        for variant in assignment.variants:
+            tasks = [t for t in assignment.tasks if t.variant == variant]
+            described = ", ".join(f"{t.name} ({t.points:g})" for t in tasks)
+            lines.append(f"     {variant:<9} {described}")
+    return "\n".join(lines)
+
+
+def _writable(path: str, what: str) -> str:
+    parent = Path(path).resolve().parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write the {what} file {path}: {parent} is not a writable directory")
+    return path
+
+
+def _options(args, names: list[str]) -> Options:
+    if args.solutions and args.submission:
+        raise UsageError("choose --solutions or --submission DIR, not both")
+    solutions = default_solutions()
+    if args.solutions:
+        if solutions is None:
+            raise UsageError("--solutions: there is no solutions/ directory in this checkout")
+        submission = solutions
+    elif args.submission:
+        submission = Path(args.submission)
+        if not submission.is_dir():
+            raise UsageError(f"--submission {args.submission}: no such directory")
+        if not os.access(submission, os.R_OK | os.X_OK):
+            raise UsageError(f"--submission {args.submission}: directory is not readable")
+        submission = submission.resolve()
+    else:
+        submission = CHECKOUT / "assignments"
+    variants = None
+    if args.variant:
+        variants = tuple(v.strip() for v in args.variant.split(",") if v.strip())
+        known = {v for name in names for v in registry.load(name).variants}
+        unknown = [v for v in variants if v not in known]
+        if unknown or not variants:
+            raise UsageError(f"unknown variant {', '.join(unknown) or args.variant!r}; "
+                             f"choose from {', '.join(sorted(known))}")
+    if args.examples is not None and args.examples < 1:
+        raise UsageError("--examples must be at least 1")
+    for path, what in ((args.json, "JSON"), (args.junitxml, "JUnit XML")):
+        if path:
+            _writable(path, what)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    return Options(submission=submission, solutions=solutions, seed=seed, quick=args.quick, variants=variants,
+                   max_examples=args.examples, progress=lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except UsageError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv) -> int:
+    args = _parser().parse_args(argv)
+    if args.assignment == "list":
+        print(_list())
+        return EXIT_PASSED
+    try:
+        names = registry.resolve(args.assignment)
+    except registry.UnknownAssignment as error:
+        raise UsageError(str(error)) from None
+    present = registry.available()
+    if args.assignment.strip().lower() == "all":
+        names = [name for name in names if name in present]
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise UsageError(f"assignment {missing[0]} is not in this checkout yet")
+    options = _options(args, names)
+    if args.variant:  # grade only the assignments that have one of the variants asked for
+        names = [n for n in names if set(options.variants) & set(registry.load(n).variants)]
+    if args.images:
+        Path(args.images).mkdir(parents=True, exist_ok=True)
+
+    from grader.reports import gradescope, junit, terminal
+
+    print(f"parlab grader: grading {options.submission} (seed {options.seed})", file=sys.stderr)
+    results = []
+    for name in names:
+        assignment = registry.load(name)
+        assignment_results = Grader(assignment, options).run()
+        results += assignment_results
+        title = f"Assignment {assignment.number}: {assignment.title}"
+        print(terminal.render(title, assignment_results, options.seed))
+        print()
+        if args.images and assignment.pictures:
+            from grader.images import write_pictures
+
+            for path in write_pictures(assignment, options, args.images):
+                print(f"  wrote {path}")
+    if len(names) > 1:
+        score, max_score = terminal.total(results)
+        print(f"total {score:g}/{max_score:g}")
+    if args.json:
+        gradescope.write(args.json, results, options.seed)
+    if args.junitxml:
+        junit.write(args.junitxml, results)
+    return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_PASSED

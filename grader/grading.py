@@ -1,0 +1,257 @@
+"""Grades one assignment: runs each declared task in the sandbox and turns it into a :class:`TaskResult`.
+
+This is the only module that knows the order of things: a variant's correctness comes before its speed (a
+wrong answer fast earns nothing), tasks this machine cannot run are skipped with the reason, and every
+failure of the learner's code is caught here and becomes that task's message.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from grader import machine, scoring, timing
+from grader.correctness import run_property
+from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
+from grader.spec import Assignment, Benchmark, Inspection, Mismatch, Profile, Property, Task
+
+
+@dataclass
+class TaskResult:
+    assignment: str
+    variant: str
+    task: str
+    points: float
+    max_points: float
+    status: str  # "passed", "failed", "skipped" (cannot run here) or "info" (not graded)
+    message: str
+    seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.assignment} · {self.variant} · {self.task}"
+
+
+@dataclass
+class Options:
+    submission: Path  # laid out like assignments/: <submission>/<assignment>/<variant>.py
+    solutions: Path | None  # the reference solutions, or None (then speed uses the fallback)
+    seed: int
+    quick: bool = False
+    variants: tuple[str, ...] | None = None  # None: all
+    memory_limit_bytes: int | None = None  # None: half the machine's memory per child
+    max_examples: int | None = None  # None: each Property's own
+    progress: Callable[[str], None] = lambda line: None
+
+
+def default_solutions() -> Path | None:
+    path = CHECKOUT / "solutions"
+    return path if path.is_dir() else None
+
+
+# -- where and how a variant runs ----------------------------------------------------------------------------
+def _on_simulator(variant: str) -> bool:
+    return variant == "cuda" and machine.cuda_gpu() is None
+
+
+def profile_for(variant: str) -> Profile:
+    if variant == "cuda":
+        return Profile("simulator", simulated=True) if _on_simulator(variant) else Profile("gpu")
+    return Profile("cpu")
+
+
+def _options_for(variant: str, ranks: int = 0, serial: bool = False) -> WorkerOptions:
+    one_core = serial or variant == "simd"  # the SIMD lesson is one core; the serial baseline is too
+    return WorkerOptions(simulate_cuda=_on_simulator(variant), ranks=ranks,
+                         pin_cpu=min(os.sched_getaffinity(0)) if one_core and hasattr(os, "sched_getaffinity")
+                         else None)
+
+
+def _limits(options: Options, variant: str, call_time_s: float) -> Limits:
+    memory = options.memory_limit_bytes
+    if memory is None:
+        memory = machine.total_memory_bytes() // 2
+    if variant == "cuda" and not _on_simulator(variant):
+        memory = 0  # CUDA reserves address space far beyond what it uses
+    return Limits(call_time_s=call_time_s, memory_bytes=memory)
+
+
+def _skip_reason(task: Task, options: Options) -> str | None:
+    ranks = getattr(task, "ranks", 0)
+    if ranks and machine.mpi_launcher() is None:
+        return f"no MPI here (install it: {machine.MPI_INSTALL_HINT})"
+    if isinstance(task, Benchmark):
+        if options.quick:
+            return "--quick: correctness only"
+        if task.needs_gpu and machine.cuda_gpu() is None:
+            return "no CUDA GPU"
+        if ranks and ranks > machine.cores() * 4:
+            return f"{ranks} ranks on {machine.cores()} cores would time oversubscription, not the code"
+    return None
+
+
+class Grader:
+    def __init__(self, assignment: Assignment, options: Options):
+        self.assignment = assignment
+        self.options = options
+        self.correct: dict[tuple[str, int], bool] = {}  # (variant, ranks) -> passed its correctness
+
+    def learner_source(self, variant: str) -> Source:
+        return Source.learner(self.options.submission, self.assignment.name, variant,
+                              self.assignment.functions.get(variant, ()))
+
+    def reference_source(self, variant: str) -> Source | None:
+        root = self.options.solutions
+        if root is None or not (root / self.assignment.name / f"{variant}.py").is_file():
+            return None
+        return Source.trusted(f"solutions.{self.assignment.name}.{variant}")
+
+    def tasks(self) -> list[Task]:
+        wanted = self.options.variants
+        return [t for t in self.assignment.tasks if wanted is None or t.variant in wanted]
+
+    def run(self) -> list[TaskResult]:
+        results = []
+        tasks = self.tasks()
+        for index, task in enumerate(tasks, 1):
+            label = f"{self.assignment.name} {task.variant} {task.name}"
+            self.options.progress(f"[{index}/{len(tasks)}] {label} ...")
+            result = self.run_task(task)
+            results.append(result)
+            self.options.progress(f"[{index}/{len(tasks)}] {label}: {result.status.upper()}"
+                                  f" {result.points:g}/{result.max_points:g} ({result.seconds:.1f} s)")
+        return results
+
+    def run_task(self, task: Task) -> TaskResult:
+        started = time.perf_counter()
+        result = TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, "failed", "")
+        skip = _skip_reason(task, self.options)
+        if skip:
+            result.status, result.message, result.max_points = "skipped", skip, 0.0
+        elif isinstance(task, Property):
+            self._correctness(task, result)
+        elif isinstance(task, Benchmark):
+            self._speed(task, result)
+        elif isinstance(task, Inspection):
+            self._inspection(task, result)
+        if result.max_points == 0 and result.status in ("passed", "failed") and not isinstance(task, Property):
+            result.status = "info"  # worth no points: shown, never fails the run
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # -- correctness --------------------------------------------------------------------------------------
+    def _correctness(self, task: Property, result: TaskResult) -> None:
+        profile = profile_for(task.variant)
+        limits = _limits(self.options, task.variant, task.call_time_limit_s)
+        try:
+            with Worker(self.learner_source(task.variant), limits,
+                        _options_for(task.variant, task.ranks)) as worker:
+                call = SandboxCall(worker, task.variant, task.call_time_limit_s)
+                verdict = run_property(task, call, profile, seed=self.options.seed,
+                                       max_examples=self.options.max_examples)
+        except WorkerFailure as failure:
+            result.message = str(failure)
+            self.correct[(task.variant, task.ranks)] = False
+            return
+        where = " on numba's CUDA simulator (no GPU here)" if profile.simulated else ""
+        result.message = verdict.message + where
+        if verdict.passed:
+            result.status, result.points = "passed", task.points
+        self.correct[(task.variant, task.ranks)] = verdict.passed
+
+    # -- inspection ---------------------------------------------------------------------------------------
+    def _inspection(self, task: Inspection, result: TaskResult) -> None:
+        try:
+            with Worker(self.learner_source(task.variant), _limits(self.options, task.variant, 120.0),
+                        _options_for(task.variant)) as worker:
+                for function, args in task.warm_up(profile_for(task.variant)):
+                    worker.call(function, args, {})
+                found, message = worker.request(("inspect", task.inspect))[0]
+        except WorkerFailure as failure:
+            result.message = f"could not inspect: {failure}"
+            return
+        result.message = message
+        if found:
+            result.status, result.points = "passed", task.points
+
+    # -- speed --------------------------------------------------------------------------------------------
+    def _speed(self, task: Benchmark, result: TaskResult) -> None:
+        if self.correct.get((task.variant, task.ranks)) is False:
+            result.message = "not timed: the correctness task of this variant must pass first"
+            return
+        reference = self.reference_source(task.variant)
+        limits = _limits(self.options, task.variant, task.time_limit_s)
+        sides = {"serial": (Source.trusted(task.baseline_module), task.baseline,
+                            _options_for(task.variant, serial=True), {})}
+        if reference is not None:
+            sides["reference"] = (reference, task.learner, _options_for(task.variant, task.ranks), task.kwargs)
+        sides["learner"] = (self.learner_source(task.variant), task.learner,
+                            _options_for(task.variant, task.ranks), task.kwargs)
+        workers: dict[str, Worker] = {}
+        try:
+            for side, (source, contestant, worker_options, _) in sides.items():
+                worker = Worker(source, limits, worker_options)
+                workers[side] = worker
+                try:
+                    worker.start()
+                    worker.request(("setup", task.inputs, task.params, contestant.prepare), task.time_limit_s)
+                except WorkerFailure as failure:
+                    raise WorkerFailure(f"{side}: {failure}" if side != "learner" else str(failure)) from None
+            times = timing.interleaved(
+                {side: (workers[side], contestant.function, kwargs)
+                 for side, (_, contestant, _, kwargs) in sides.items()},
+                rounds=task.rounds, time_limit=task.time_limit_s)
+            output = workers["learner"].request(("collect", task.learner.collect), task.time_limit_s)[0]
+        except WorkerFailure as failure:
+            result.message = str(failure)
+            return
+        finally:
+            for worker in workers.values():
+                worker.close()
+        self._score(task, result, times, output, reference is not None)
+
+    def _score(self, task: Benchmark, result: TaskResult, times: dict, output, have_reference: bool) -> None:
+        try:
+            task.verify(task.params, _make_inputs(task), output)
+        except Mismatch as wrong:
+            result.message = f"the timed run returned a wrong answer: {wrong}"
+            return
+        reference_times = times.get("reference") or scoring.fallback_reference_times(
+            times["serial"], task.fallback_speedup)
+        ratio = scoring.paired_ratio(times["learner"], reference_times)
+        learner_s = _median(times["learner"])
+        timings = {"serial_s": _median(times["serial"]), "learner_s": learner_s,
+                   "reference_s": _median(reference_times), "ratio_to_reference": ratio,
+                   "speedup_vs_serial": _median(times["serial"]) / learner_s,
+                   "reference_measured": have_reference}
+        if task.bytes_moved:
+            timings["learner_gbps"] = task.bytes_moved / learner_s / 1e9
+            timings["reference_gbps"] = task.bytes_moved / timings["reference_s"] / 1e9
+        if task.work:
+            unit, amount = task.work
+            timings["throughput"] = (unit, amount / learner_s)
+        result.timings = timings
+        fraction = scoring.speed_fraction(ratio)
+        result.points = round(task.points * fraction, 2)
+        against = "the reference" if have_reference else (
+            f"the fallback target ({task.fallback_speedup:g}x the serial baseline; no solutions/ here)")
+        result.message = (f"{ratio:.2f}x the time of {against}: {fraction:.0%} of the speed points; "
+                          f"{timings['speedup_vs_serial']:.2f}x faster than serial")
+        result.status = "passed" if fraction == 1.0 else "failed"
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _make_inputs(task: Benchmark):
+    import importlib
+
+    module, _, function = task.inputs.partition(":")
+    return getattr(importlib.import_module(module), function)(**task.params)

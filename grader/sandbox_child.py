@@ -1,0 +1,257 @@
+"""The child side of the sandbox: imports one variant module and runs what the parent asks, nothing else.
+
+Started by ``grader.sandbox.Worker`` as ``python -m grader.sandbox_child SOCKET`` (under ``mpiexec`` for MPI
+variants). It connects back over a Unix socket and serves requests until told to exit:
+
+    ("load", source)                      import the module: a learner's file or a trusted module
+    ("call", function, args, kwargs)      -> ("ok", result, modified_inputs) or ("error", message)
+    ("setup", inputs, params, prepare)    build benchmark inputs here (trusted maker), keep them
+    ("run", function, repeats, kwargs)    call it ``repeats`` times on those inputs (the parent times this)
+    ("collect", collect)                  -> the last timed output, as a host array
+    ("inspect", inspector)                -> (ok, message) read off the compiled module
+    ("exit",)
+
+It never judges answers and never writes reports: the parent does both. Under MPI, rank 0 talks to the
+parent and broadcasts each request, so every rank takes part in each (collective) call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pickle
+import socket
+import sys
+import traceback
+import types
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+LEARNER_PACKAGE = "submission"
+
+
+class _BlockSolutions:
+    """Import hook: learner code may not import the reference solutions."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "solutions" or name.startswith("solutions."):
+            raise ImportError("importing the reference solutions is not allowed in a submission "
+                              f"(tried to import {name!r})")
+        return None
+
+
+class Child:
+    def __init__(self, connection: Connection | None, comm=None):
+        self.connection = connection
+        self.comm = comm  # mpi4py communicator, or None
+        self.module: types.ModuleType | None = None
+        self.learner_root: str | None = None
+        self.bench_args: tuple = ()
+        self.bench_output = None
+
+    # -- the request loop -------------------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            request = self.receive()
+            if request[0] == "exit":
+                return
+            try:
+                reply = getattr(self, "do_" + request[0])(*request[1:])
+            except BaseException as error:  # noqa: BLE001 -- a learner's SystemExit is a reply, not our exit
+                reply = ("error", self.describe(error))
+            self.reply(reply)
+
+    def receive(self):
+        request = pickle.loads(self.connection.recv_bytes()) if self.connection else None
+        return self.comm.bcast(request, root=0) if self.comm else request
+
+    def reply(self, reply) -> None:
+        if self.comm:
+            self.comm.Barrier()  # rank 0 answers only once every rank has finished the request
+        if self.connection:
+            self.connection.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+    # -- requests ------------------------------------------------------------------------------------------
+    def do_load(self, source: dict):
+        if source["kind"] == "file":
+            self.learner_root = os.path.realpath(source["root"])
+            sys.meta_path.insert(0, _BlockSolutions())
+            package = types.ModuleType(LEARNER_PACKAGE)
+            package.__path__ = [self.learner_root]
+            sys.modules[LEARNER_PACKAGE] = package
+            name = f"{LEARNER_PACKAGE}.{source['assignment']}.{source['variant']}"
+        else:
+            name = source["module"]
+        self.module = importlib.import_module(name)
+        missing = [f for f in source.get("functions", ()) if not callable(getattr(self.module, f, None))]
+        if missing:
+            where = self.display_path(getattr(self.module, "__file__", name))
+            return ("error", f"{where} defines no function {', '.join(missing)}")
+        return ("ok",)
+
+    def do_call(self, function: str, args: tuple, kwargs: dict):
+        target = self.lookup(function)
+        bound = _bind(target, args, kwargs)
+        before = [(path, array.copy()) for path, array in _arrays_in(bound)]
+        result = target(*args, **kwargs)
+        modified = [path for (path, saved), (_, now) in zip(before, _arrays_in(bound))
+                    if not _same(saved, now)]
+        return ("ok", _plain(result), modified)
+
+    def do_setup(self, inputs: str, params: dict, prepare: str | None):
+        host_inputs = _resolve(inputs)(**params)
+        self.bench_args = _resolve(prepare)(*host_inputs) if prepare else host_inputs
+        return ("ok",)
+
+    def do_run(self, function: str, repeats: int, kwargs: dict):
+        target = self.lookup(function)
+        for _ in range(repeats):
+            self.bench_output = target(*self.bench_args, **kwargs)
+        _synchronize_gpu()
+        return ("ok",)
+
+    def do_collect(self, collect: str | None):
+        output = _resolve(collect)(self.bench_args, self.bench_output) if collect else self.bench_output
+        return ("ok", _plain(output))
+
+    def do_inspect(self, inspector: str):
+        return ("ok", tuple(_resolve(inspector)(self.module)))
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def lookup(self, function: str):
+        target = getattr(self.module, function, None)
+        if not callable(target):
+            raise AttributeError(f"{self.display_path(self.module.__file__)} defines no function {function}")
+        return target
+
+    def display_path(self, filename: str) -> str:
+        filename = os.path.realpath(filename)
+        relative = os.path.relpath(filename)
+        return relative if not relative.startswith("..") else filename
+
+    def learner_frame(self, tb) -> traceback.FrameSummary | None:
+        """The innermost traceback frame in the learner's files (where their code raised)."""
+        if not self.learner_root:
+            return None
+        frames = [f for f in traceback.extract_tb(tb)
+                  if os.path.realpath(f.filename).startswith(self.learner_root + os.sep)]
+        return frames[-1] if frames else None
+
+    def describe(self, error: BaseException) -> str:
+        """One clear message for what went wrong, pointing into the learner's file."""
+        frame = self.learner_frame(error.__traceback__)
+        where = f"{self.display_path(frame.filename)}:{frame.lineno}" if frame else None
+        if isinstance(error, NotImplementedError):
+            return f"not implemented: TODO in {where}" if where else f"not implemented: {error}"
+        if isinstance(error, SyntaxError) and error.filename:
+            return (f"syntax error in {self.display_path(error.filename)}:{error.lineno}: {error.msg}")
+        if isinstance(error, SystemExit):
+            return f"called sys.exit({error.code!r})" + (f" at {where}" if where else "")
+        if isinstance(error, ModuleNotFoundError) and self.module is None:
+            return f"cannot import: {error}"
+        text = f"raised {type(error).__name__}: {error}".rstrip(": ")
+        if where:
+            text += f" (at {where})"
+        if os.environ.get("PARLAB_TRACEBACK") == "1":
+            text += "\n" + "".join(traceback.format_exception(error))
+        return text
+
+
+# -- values crossing the process boundary -------------------------------------------------------------------
+def _plain(value):
+    """What the parent is allowed to receive: arrays, numbers, strings, and tuples/lists/dicts of them.
+
+    Anything else (a GPU array, a custom object) is replaced by a marker naming its type, so the parent
+    reports "got DeviceNDArray" instead of unpickling an arbitrary object.
+    """
+    if value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
+        return value
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True, subok=False) if value.dtype.kind != "O" else _unsupported(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return _unsupported(value)
+
+
+def _unsupported(value) -> dict:
+    return {"__unsupported__": f"{type(value).__module__}.{type(value).__qualname__}"}
+
+
+def _bind(function, args, kwargs) -> dict:
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+        return dict(bound.arguments)
+    except (TypeError, ValueError):
+        return {f"argument {i + 1}": value for i, value in enumerate(args)} | dict(kwargs)
+
+
+def _arrays_in(arguments: dict):
+    """(name, array) for every numpy array an argument holds, looking inside tuples and dataclasses."""
+    for name, value in arguments.items():
+        yield from _walk(name, value, depth=0)
+
+
+def _walk(path, value, depth):
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif depth < 3 and isinstance(value, (tuple, list)):
+        for i, item in enumerate(value):
+            yield from _walk(f"{path}[{i}]", item, depth + 1)
+    elif depth < 3 and hasattr(value, "__dataclass_fields__"):
+        for field in value.__dataclass_fields__:
+            yield from _walk(f"{path}.{field}", getattr(value, field), depth + 1)
+
+
+def _same(saved: np.ndarray, now: np.ndarray) -> bool:
+    return saved.shape == now.shape and saved.dtype == now.dtype and np.array_equal(
+        saved, now, equal_nan=saved.dtype.kind in "fc")
+
+
+def _resolve(reference: str):
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _synchronize_gpu() -> None:
+    """Wait for queued GPU work, so the parent's clock covers the kernels, not just their launches."""
+    if "numba.cuda" in sys.modules and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+        sys.modules["numba.cuda"].synchronize()
+    if "cupy" in sys.modules:
+        sys.modules["cupy"].cuda.Device().synchronize()
+
+
+def _limit_resources() -> None:
+    import resource
+
+    memory = int(os.environ.get("PARLAB_MEMORY_LIMIT", "0"))
+    if memory:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    output = int(os.environ.get("PARLAB_OUTPUT_LIMIT", "0"))
+    if output:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))
+
+
+def main(address: str) -> None:
+    comm = None
+    if os.environ.get("PARLAB_MPI") == "1":
+        from mpi4py import MPI
+
+        comm = MPI.COMM_WORLD
+    connection = None
+    if comm is None or comm.Get_rank() == 0:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(address)
+        connection = Connection(sock.detach())
+    cpu = os.environ.get("PARLAB_PIN_CPU")
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(cpu)})
+    _limit_resources()
+    Child(connection, comm).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
