@@ -1,6 +1,7 @@
 """``python -m grader``: the command line, exactly as DESIGN.md specifies it.
 
     python -m grader list
+    python -m grader bundle ...      (instructors: build a Gradescope autograder bundle; see --help)
     python -m grader ASSIGNMENT|all [--variant V[,V]] [--submission DIR] [--solutions] [--quick]
                      [--json FILE] [--junitxml FILE] [--seed N] [--images DIR] [--examples N]
 
@@ -120,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bundle"]:  # python -m grader bundle ...: the Gradescope autograder bundle
+        from grader import bundle
+
+        return bundle.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.assignment == "list":
         print(_list())
