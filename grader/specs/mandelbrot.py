@@ -1,0 +1,164 @@
+"""Assignment 1, Mandelbrot: what the grader checks and times, and the pictures it draws.
+
+Each variant earns 6 points for correctness and 4 for speed. The threaded variant's speed is split over the two
+views (2 points each): view 1 is easy to balance, view 2 is not. The CUDA variant's speed is timed twice:
+kernel-only (output already allocated on the GPU) for the points, and end-to-end (copying the 7.7 MB image
+back) for information. Correctness follows the tolerance of grader/oracles/mandelbrot.py: exact counts,
+except at pixels a rounding difference (such as a GPU's fused multiply-add) can legitimately change.
+See assignments/mandelbrot/README.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+
+import numpy as np
+
+from grader.baselines import mandelbrot as baseline
+from grader.oracles import mandelbrot as oracle
+from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
+from grader.strategies import mandelbrot as strategies
+
+# Total iterations of each full view (1600x1200, 256 iterations): the sum of the oracle's counts, for the
+# throughput column. tests/test_mandelbrot_spec.py recomputes both from the oracle.
+PIXEL_ITERATIONS = {1: 119_967_091, 2: 72_957_955}
+
+
+@functools.lru_cache(maxsize=8)
+def _expected(args: tuple) -> np.ndarray:
+    """The oracle's counts, cached: the full views are checked for several variants and several benchmarks."""
+    counts = oracle.mandelbrot(*args)
+    counts.flags.writeable = False
+    return counts
+
+
+def check_mandelbrot(call: Call, case: strategies.MandelbrotCase) -> None:
+    kwargs = {"num_threads": case.num_threads} if call.variant == "threaded" else {}
+    got = call("mandelbrot", *case.args(), **kwargs)
+    try:
+        oracle.expect_counts(got, *case.args(), what="mandelbrot(...)", expected=_expected(case.args()))
+    except Mismatch as wrong:
+        raise Mismatch(f"input: {case}\n{wrong}") from None
+
+
+def verify_timed(params: dict, inputs, output) -> None:
+    oracle.expect_counts(output, *inputs, what=f"timed mandelbrot (view {params['view_number']})",
+                         expected=_expected(tuple(inputs)))
+
+
+def correctness(variant: str) -> Property:
+    return Property(variant=variant, points=6, cases=strategies.cases, check=check_mandelbrot,
+                    edge_cases=strategies.edge_cases)
+
+
+SERIAL = Contestant("mandelbrot")
+BASELINE_MODULE = "grader.baselines.mandelbrot"
+ON_DEVICE = Contestant("mandelbrot_device", prepare=f"{BASELINE_MODULE}:to_device",
+                       collect=f"{BASELINE_MODULE}:from_device")
+
+
+def speed(variant: str, view_number: int, *, name: str, points: float, fallback_speedup: float,
+          learner: Contestant = SERIAL, needs_gpu: bool = False, kwargs=None) -> Benchmark:
+    return Benchmark(variant=variant, points=points, name=name, inputs=f"{BASELINE_MODULE}:make_inputs",
+                     params={"view_number": view_number}, learner=learner, baseline_module=BASELINE_MODULE,
+                     baseline=SERIAL, verify=verify_timed, fallback_speedup=fallback_speedup,
+                     work=("pixel-iterations", PIXEL_ITERATIONS[view_number]), needs_gpu=needs_gpu,
+                     kwargs=kwargs or {})
+
+
+def _simd_warm_up(profile):
+    return [("mandelbrot", strategies.whole_view(1, 130, 20, 64).args())]
+
+
+# -- pictures (--images DIR) ----------------------------------------------------------------------------------
+def _counts_or_none(call, args, **kwargs):
+    """The counts from ``call``, or None if that variant cannot run (grading has already said why)."""
+    if call is None:
+        return None
+    try:
+        counts = call("mandelbrot", *args, **kwargs)
+    except Mismatch:
+        return None
+    width, height = args[4], args[5]
+    return counts if isinstance(counts, np.ndarray) and counts.shape == (height, width) else None
+
+
+def _serial_time(args, repeat: int = 3) -> float:
+    baseline.mandelbrot(*args)  # compile
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        baseline.mandelbrot(*args)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def pictures(context, out_dir: str) -> list[str]:
+    """For each view: each runnable learner variant's fractal and its difference from the reference, and the
+    reference's fractal; then the threaded variant's speedup against thread count (1 to 2x the cores)."""
+    from grader import machine
+    from grader.images import colorize, save_heatmap, save_png, save_speedup_plot
+
+    written = []
+    variants = ["threaded", "simd"] + (["cuda"] if machine.cuda_gpu() else [])
+    learner_calls = {variant: context.call(variant) for variant in variants}
+    reference_call = context.reference("threaded")
+    for number in (1, 2):
+        args = baseline.make_inputs(number)
+        max_iters = args[-1]
+        reference = _counts_or_none(reference_call, args)
+        if reference is None:
+            reference = _expected(args)  # no solutions/ here: the oracle's answer is the reference
+        written.append(save_png(os.path.join(out_dir, f"view{number}_reference.png"),
+                                colorize(reference, max_iters)))
+        for variant, call in learner_calls.items():
+            counts = _counts_or_none(call, args)
+            if counts is None:
+                continue
+            written.append(save_png(os.path.join(out_dir, f"view{number}_{variant}.png"),
+                                    colorize(counts, max_iters)))
+            written.append(save_heatmap(os.path.join(out_dir, f"view{number}_{variant}_diff.png"),
+                                        counts.astype(np.int64) - reference))
+
+    threads = list(range(1, 2 * context.cores + 1))
+    speedups = {}
+    for number in (1, 2):
+        args = baseline.make_inputs(number)
+        serial = _serial_time(args)
+        for who, call in (("yours", learner_calls["threaded"]), ("reference", reference_call)):
+            if _counts_or_none(call, args, num_threads=1) is None:
+                continue
+            speedups[f"{who}, view {number}"] = [
+                serial / context.time(call, "mandelbrot", *args, num_threads=count) for count in threads]
+    if speedups:
+        written.append(save_speedup_plot(os.path.join(out_dir, "speedup_threaded.png"), threads, speedups,
+                                         f"Mandelbrot, threaded, {context.cores} cores"))
+    return written
+
+
+ASSIGNMENT = Assignment(
+    number=1,
+    name="mandelbrot",
+    title="Mandelbrot: decomposition and load balance, lanes and masks, warps and divergence",
+    variants=("threaded", "simd", "cuda"),
+    functions={"threaded": ("mandelbrot",), "simd": ("mandelbrot",), "cuda": ("mandelbrot", "mandelbrot_device")},
+    tasks=(
+        correctness("threaded"),
+        speed("threaded", 1, name="speed, view 1 (whole set)", points=2, fallback_speedup=1.8,
+              kwargs={"num_threads": os.cpu_count() or 1}),
+        speed("threaded", 2, name="speed, view 2 (unbalanced detail)", points=2, fallback_speedup=1.8,
+              kwargs={"num_threads": os.cpu_count() or 1}),
+        correctness("simd"),
+        Inspection(variant="simd", name="vector instructions", inspect="grader.simd:packed_instructions",
+                   warm_up=_simd_warm_up),
+        speed("simd", 1, name="speed, view 1", points=4, fallback_speedup=8.0),
+        correctness("cuda"),
+        speed("cuda", 1, name="speed (kernel only), view 1", points=4, fallback_speedup=1000.0,
+              learner=ON_DEVICE, needs_gpu=True),
+        speed("cuda", 1, name="end-to-end, with transfers, view 1", points=0, fallback_speedup=100.0,
+              needs_gpu=True),
+    ),
+    pictures=pictures,
+)
