@@ -70,3 +70,69 @@ def save_speedup_plot(path: str, threads: list[int], speedups: dict[str, list[fl
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+class PictureContext:
+    """What an assignment's ``pictures`` hook may use: the learner's and the reference's functions, run in
+    the same sandbox as grading, and a timer. Workers start on first use and stop at ``close``."""
+
+    def __init__(self, assignment, options):
+        from grader import machine
+        from grader.grading import Grader
+
+        self.grader = Grader(assignment, options)
+        self.cores = machine.cores()
+        self._workers = []
+
+    def _call(self, source, variant):
+        from grader.grading import _limits, _options_for
+        from grader.sandbox import SandboxCall, Worker, WorkerFailure
+
+        if source is None:
+            return None
+        worker = Worker(source, _limits(self.grader.options, variant, 600.0), _options_for(variant))
+        self._workers.append(worker)
+        try:
+            worker.start()
+        except WorkerFailure:
+            return None
+        return SandboxCall(worker, variant, 600.0)
+
+    def call(self, variant: str):
+        return self._call(self.grader.learner_source(variant), variant)
+
+    def reference(self, variant: str):
+        return self._call(self.grader.reference_source(variant), variant)
+
+    @staticmethod
+    def time(call, function: str, *args, repeat: int = 3, **kwargs) -> float:
+        import time
+
+        call(function, *args, **kwargs)  # warm-up: compilation
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            call(function, *args, **kwargs)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+
+
+def write_pictures(assignment, options, out_dir: str) -> list[str]:
+    """Run the assignment's ``pictures`` hook into ``out_dir/<assignment>/``; returns the paths written.
+
+    A picture that cannot be made (the learner's code fails) is left out; grading has already said why.
+    """
+    from grader.spec import Mismatch
+
+    context = PictureContext(assignment, options)
+    try:
+        return assignment.pictures(context, os.path.join(out_dir, assignment.name))
+    except Mismatch as failure:
+        print(f"  pictures stopped: {failure}")
+        return []
+    finally:
+        context.close()

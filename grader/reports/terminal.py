@@ -6,8 +6,6 @@ the work is memory-bound) or the throughput the assignment declares.
 
 from __future__ import annotations
 
-import textwrap
-
 from grader.grading import TaskResult
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "info": "INFO"}
@@ -42,16 +40,14 @@ def timing_line(timings: dict) -> str:
     return " | ".join(parts)
 
 
-def render(title: str, results: list[TaskResult], seed: int, width: int = 100) -> str:
+def render(title: str, results: list[TaskResult], seed: int) -> str:
     lines = [title, "-" * len(title)]
     for result in results:
         points = f"{result.points:g}/{result.max_points:g}" if result.status != "skipped" else "-"
         lines.append(f"{MARKS[result.status]}  {result.variant:<9} {result.task:<30} {points:>8}")
         detail = [timing_line(result.timings)] if result.timings else []
         detail += result.message.splitlines()
-        for text in filter(None, detail):
-            lines.extend(textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="        ")
-                         or [""])
+        lines.extend(f"      {text}" for text in detail if text)
     score, max_score = total(results)
     lines.append(f"score {score:g}/{max_score:g}   (seed {seed}: rerun with --seed {seed} to reproduce)")
     return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""Shared test fixtures: running the grader as a learner would, and GPU/MPI skips with reasons."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import machine
+
+if machine.cuda_gpu() is None:
+    # Without a GPU, CUDA code imported by the tests runs on numba's simulator. This must be set before
+    # numba.cuda is first imported anywhere in the test session.
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config, items):
+    no_gpu = pytest.mark.skip(reason="no CUDA GPU on this machine (run these on the GPU machine)")
+    no_mpi = pytest.mark.skip(reason=f"no MPI here ({machine.MPI_INSTALL_HINT})")
+    for item in items:
+        if "gpu" in item.keywords and machine.cuda_gpu() is None:
+            item.add_marker(no_gpu)
+        if "mpi" in item.keywords and machine.mpi_launcher() is None:
+            item.add_marker(no_mpi)
+
+
+def run_grader(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python -m grader ARGS`` in a child process, as a learner runs it; returns the completed process."""
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def grader():
+    return run_grader
