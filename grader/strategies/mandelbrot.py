@@ -49,7 +49,7 @@ def whole_view(number: int, width: int, height: int, max_iters: int, num_threads
 
 
 def max_side(profile: Profile) -> int:
-    return 20 if profile.simulated else 200  # the simulator runs every GPU thread in Python
+    return 40 if profile.simulated else 200  # the simulator runs every GPU thread in Python
 
 
 def cases(profile: Profile):
@@ -62,7 +62,7 @@ def cases(profile: Profile):
         aspect=st.sampled_from([1.0, 0.5, 2.0, -1.0]),
         width=side,
         height=side,
-        max_iters=st.integers(1, 64 if profile.simulated else 512),
+        max_iters=st.integers(1, 128 if profile.simulated else 512),
         num_threads=st.sampled_from([1, 2, 3, 4, 7]),
     )
 
