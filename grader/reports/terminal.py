@@ -42,9 +42,10 @@ def timing_line(timings: dict) -> str:
 
 def render(title: str, results: list[TaskResult], seed: int) -> str:
     lines = [title, "-" * len(title)]
+    task_width = max((len(result.task) for result in results), default=0)
     for result in results:
         points = f"{result.points:g}/{result.max_points:g}" if result.status != "skipped" else "-"
-        lines.append(f"{MARKS[result.status]}  {result.variant:<9} {result.task:<30} {points:>8}")
+        lines.append(f"{MARKS[result.status]}  {result.variant:<9} {result.task:<{task_width}} {points:>8}")
         detail = [timing_line(result.timings)] if result.timings else []
         detail += result.message.splitlines()
         lines.extend(f"      {text}" for text in detail if text)
