@@ -10,14 +10,27 @@ Learner code never runs in the grader's own process. Each task starts a :class:`
   so a child cannot make the parent run code, and the parent alone judges answers and writes reports.
 
 A crash (segfault in a numba kernel, ``os._exit``, a signal) ends the worker; the task that was running fails
-with the reason, and the next task starts a fresh worker.
+with the reason, and the next task starts a fresh worker. A learner's worker that breaks a rule of the sandbox
+(starts a process, reads ``solutions/``, writes into the grader's files or the results: see
+``grader/sandbox_child.py``) is answered "fatal": the worker is killed and the task fails with the reason.
+
+Instructors may tighten the limits for a whole run through the environment (instructors/README.md):
+
+    PARLAB_CALL_TIME_LIMIT=S     no request to a learner's worker may take longer than S seconds
+    PARLAB_MEMORY_LIMIT_MB=M     no worker may reserve more than M MiB of address space (not on a real GPU)
+
+On Linux the grader also makes itself a "child subreaper", so a process that a submission detaches from
+the worker's process group (``setsid`` after a fork) is handed to the grader when the worker dies, and is
+killed then, before any result is written.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
 import pickle
+import secrets
 import signal
 import socket
 import subprocess
@@ -33,7 +46,44 @@ from grader import machine
 CHECKOUT = Path(__file__).resolve().parent.parent
 OUTPUT_LIMIT_BYTES = 16 * 2**20
 SHOWN_OUTPUT_CHARS = 1500
+SHOWN_LINE_CHARS = 160
 START_TIMEOUT_S = 120.0
+CALL_TIME_LIMIT_ENV = "PARLAB_CALL_TIME_LIMIT"
+MEMORY_LIMIT_ENV = "PARLAB_MEMORY_LIMIT_MB"
+# Repeated calls that run this many times faster than one call did were not all run (or were cached).
+SUSPICIOUS_REPEAT_SPEEDUP = 3.0
+SUSPICION_MIN_SINGLE_S = 0.005  # below this, request overhead blurs one call's time: no verdict
+_TOKEN = secrets.token_hex(8)  # marks the environment of every process a worker starts (see _sweep)
+_LIVE_WORKERS: set[int] = set()
+_PROTECTED_PATHS: set[str] = set()
+
+
+def protect_path(path: str | os.PathLike) -> None:
+    """Forbid learner workers started from now on to write ``path`` (a results file, say)."""
+    _PROTECTED_PATHS.add(os.path.realpath(path))
+
+
+def _protected_from_command_line() -> set[str]:
+    """The --json and --junitxml files of this grader run: a learner may not write them."""
+    found, argv = set(), sys.argv[1:]
+    for i, word in enumerate(argv):
+        for flag in ("--json", "--junitxml"):
+            if word == flag and i + 1 < len(argv):
+                found.add(os.path.realpath(argv[i + 1]))
+            elif word.startswith(flag + "="):
+                found.add(os.path.realpath(word.split("=", 1)[1]))
+    return found
+
+
+def _env_limit(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise WorkerFailure(f"{name}={value!r} is not a number") from None
+    return number if number > 0 else None
 
 
 class WorkerFailure(Exception):
@@ -144,6 +194,7 @@ class Worker:
         self.process: subprocess.Popen | None = None
         self.connection: Connection | None = None
         self.dead: str | None = None  # why the worker ended, once it has
+        self._single_call_s: dict[str, float] = {}  # function -> fastest single timed call (see _watch)
         self._tmp = tempfile.TemporaryDirectory(prefix="parlab-")
         self._log_path = Path(self._tmp.name) / "output.txt"
 
@@ -155,9 +206,17 @@ class Worker:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def learner(self) -> bool:
+        return self.source.kind == "file"
+
     def start(self) -> None:
-        if self.source.kind == "file" and not self.source.path.is_file():
+        if self.learner and not self.source.path.is_file():
             raise WorkerFailure(f"missing file: {_display(self.source.path)}")
+        memory_cap = _env_limit(MEMORY_LIMIT_ENV)
+        if memory_cap and self.limits.memory_bytes:  # 0 stays 0: a real GPU's runtime needs the address space
+            self.limits.memory_bytes = min(self.limits.memory_bytes, int(memory_cap * 2**20))
+        _become_subreaper()
         address = os.path.join(self._tmp.name, "socket")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(address)
@@ -170,6 +229,7 @@ class Worker:
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
                                         stderr=subprocess.STDOUT, env=self._environment(),
                                         cwd=os.getcwd(), start_new_session=True)
+        _LIVE_WORKERS.add(self.process.pid)
         deadline = time.monotonic() + START_TIMEOUT_S
         try:
             while True:
@@ -201,6 +261,10 @@ class Worker:
         env["NUMBA_CACHE_DIR"] = str(Path(env.get("PARLAB_CACHE_DIR", Path.home() / ".cache" / "parlab"))
                                      / "numba" / ("learner" if self.source.kind == "file" else "trusted"))
         env["PARLAB_OUTPUT_LIMIT"] = str(self.limits.output_bytes)
+        env["PARLAB_SANDBOX_TOKEN"] = _TOKEN
+        if self.learner:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+            env["PARLAB_PROTECTED"] = os.pathsep.join(sorted(_PROTECTED_PATHS | _protected_from_command_line()))
         env["PARLAB_MEMORY_LIMIT"] = str(self.limits.memory_bytes)
         if self.options.simulate_cuda:
             env["NUMBA_ENABLE_CUDASIM"] = "1"
@@ -234,6 +298,13 @@ class Worker:
             except ProcessLookupError:
                 pass
             self.process.wait()
+        if self.process:
+            try:  # what is left of the group once its leader is gone
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            _LIVE_WORKERS.discard(self.process.pid)
+            _sweep()
 
     # -- requests -----------------------------------------------------------------------------------------
     def request(self, message: tuple, time_limit: float | None = None):
@@ -241,11 +312,15 @@ class Worker:
         if self.dead:
             raise WorkerFailure(self.dead)
         limit = self.limits.call_time_s if time_limit is None else time_limit
+        cap = _env_limit(CALL_TIME_LIMIT_ENV)
+        if cap and self.learner and message[0] != "load":
+            limit = min(limit, cap)
+        started = time.perf_counter()
         try:
             self.connection.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
             if not self.connection.poll(limit):
                 self._kill()
-                self._fail(f"did not finish within the time limit of {limit:.0f} s (a hang, or far too slow)")
+                self._fail(f"did not finish within the time limit of {limit:g} s (a hang, or far too slow)")
             reply = _restore(_decode(self.connection.recv_bytes()))
         except (EOFError, OSError, ConnectionError):
             self._fail(self._death_reason())
@@ -255,9 +330,35 @@ class Worker:
         if not isinstance(reply, tuple) or not reply:
             self._kill()
             self._fail("sent a malformed reply")
+        if reply[0] == "fatal":
+            self._kill()
+            self._fail(f"broke a rule of the sandbox: {reply[1]}")
         if reply[0] == "error":
             raise WorkerFailure(str(reply[1]))
+        if message[0] == "run" and self.learner:
+            self._watch(message[1], message[2], time.perf_counter() - started)
         return reply[1:]
+
+    def _watch(self, function: str, repeats: int, seconds: float) -> None:
+        """Refuse timings that cannot be honest: ``repeats`` calls far faster than one call took.
+
+        The parent's clock times every request, so a submission cannot report a time of its own. What it
+        can do is less work than asked: skip repeated calls (patching the child), or return a cached answer
+        when called again on the same inputs. One call of a function that takes milliseconds is a floor for
+        each of the repeated calls; falling far below it is reported, not scored.
+        """
+        if repeats == 1:
+            self._single_call_s[function] = min(seconds, self._single_call_s.get(function, seconds))
+            return
+        single = self._single_call_s.get(function)
+        if single is None or single < SUSPICION_MIN_SINGLE_S:
+            return
+        per_call = seconds / repeats
+        if per_call * SUSPICIOUS_REPEAT_SPEEDUP < single:
+            self._kill()
+            self._fail(f"timing refused: {repeats} repeated calls of {function} took {per_call * 1e3:.2f} ms "
+                       f"each, but one call took {single * 1e3:.2f} ms: the repeated calls were skipped or "
+                       "answered from a cache (the grader times the work, every call of it)")
 
     def call(self, function: str, args: tuple, kwargs: dict, time_limit: float | None = None):
         """Returns (result, names of modified input arrays)."""
@@ -277,7 +378,9 @@ class Worker:
         if code < 0:
             name = signal.Signals(-code).name
             why = {"SIGSEGV": "a segmentation fault (out-of-bounds access in compiled code?)",
-                   "SIGXFSZ": f"printed more than {self.limits.output_bytes // 2**20} MB of output",
+                   "SIGBUS": "a bus error (out-of-bounds access in compiled code?)",
+                   "SIGXFSZ": f"printed (or wrote to a file) more than {self.limits.output_bytes // 2**20} MB "
+                              "of output, the sandbox's limit",
                    "SIGKILL": "killed (out of memory?)", "SIGABRT": "aborted"}.get(name, name)
             return f"crashed: {why}"
         return f"exited with status {code} (os._exit or a fatal error in native code)"
@@ -296,7 +399,57 @@ class Worker:
 
     def _output_tail(self) -> str:
         text = self.output().strip()
-        return f"\n  its output ended with:\n    " + "\n    ".join(text.splitlines()[-12:]) if text else ""
+        lines = [line if len(line) <= SHOWN_LINE_CHARS else line[:SHOWN_LINE_CHARS] + " [...]"
+                 for line in text.splitlines()[-12:]]
+        return "\n  its output ended with:\n    " + "\n    ".join(lines) if text else ""
+
+
+def _become_subreaper() -> None:
+    """Linux: orphans of our descendants become our children (not init's), so _sweep can find them."""
+    global _SUBREAPER
+    if _SUBREAPER is None:
+        _SUBREAPER = False
+        if sys.platform.startswith("linux"):
+            try:
+                PR_SET_CHILD_SUBREAPER = 36
+                _SUBREAPER = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+            except (OSError, AttributeError):
+                pass
+
+
+_SUBREAPER: bool | None = None
+
+
+def _sweep() -> None:
+    """Kill (and reap) our children that came from a worker but are no worker: processes a submission
+    detached from its worker's process group, handed to us when the worker died."""
+    if not _SUBREAPER:
+        return
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return
+    children = set()
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children") as listing:
+                children.update(int(pid) for pid in listing.read().split())
+        except OSError:
+            continue
+    marker = f"PARLAB_SANDBOX_TOKEN={_TOKEN}".encode()
+    for pid in children - _LIVE_WORKERS:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                ours = marker in environ.read().split(b"\0")
+        except OSError:
+            ours = False  # a zombie (environ is empty) or not ours to read
+        if not ours:
+            continue  # never reap a child we did not start: its owner may be waiting for it
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
 
 
 class SandboxCall:

@@ -11,8 +11,24 @@ variants). It connects back over a Unix socket and serves requests until told to
     ("inspect", inspector)                -> (ok, message) read off the compiled module
     ("exit",)
 
+Any request may instead be answered ("fatal", message): the learner's code broke a rule of the sandbox
+(started a process, read the reference solutions, wrote into the grader's files or the results); the
+parent then kills the worker and fails the task with the message.
+
 It never judges answers and never writes reports: the parent does both. Under MPI, rank 0 talks to the
 parent and broadcasts each request, so every rank takes part in each (collective) call.
+
+What a learner's process is kept from (see instructors/README.md for what this does not stop):
+
+* reading ``solutions/`` (an import hook, and an audit hook on ``open``, ``os.listdir``, ``os.scandir``);
+* writing into the grader's checkout or the results files (an audit hook on opens for writing, renames,
+  removals), so a submission cannot edit the oracle, the baselines or the reference for a later run;
+* starting processes (``os.fork``, multiprocessing, subprocess): the variants are about threads, and a
+  process outside the sandbox's accounting could outlive it;
+* printing without bound (``RLIMIT_FSIZE`` on its output, which now kills it with ``SIGXFSZ``);
+* allocating without bound (``RLIMIT_AS``).
+
+Every breach is recorded when it happens, so a submission that catches the ``PermissionError`` still fails.
 """
 
 from __future__ import annotations
@@ -21,25 +37,116 @@ import importlib
 import inspect
 import os
 import pickle
+import signal
 import socket
 import sys
 import traceback
 import types
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import numpy as np
 
 LEARNER_PACKAGE = "submission"
+CHECKOUT = Path(__file__).resolve().parent.parent
+SOLUTIONS = CHECKOUT / "solutions"
+
+
+class Refused(Exception):
+    """A request the child turns down with a message meant for the learner, shown as it is."""
 
 
 class _BlockSolutions:
     """Import hook: learner code may not import the reference solutions."""
 
+    def __init__(self, breaches: list[str]):
+        self.breaches = breaches
+
     def find_spec(self, name, path=None, target=None):
         if name == "solutions" or name.startswith("solutions."):
+            self.breaches.append(f"tried to import the reference solutions ({name})")
             raise ImportError("importing the reference solutions is not allowed in a submission "
                               f"(tried to import {name!r})")
         return None
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+# Audit events that change a path (the first argument; for a rename, both).
+_CHANGING_EVENTS = {"os.rename", "os.remove", "os.rmdir", "os.truncate", "os.symlink", "os.link", "os.mkdir",
+                    "os.chmod", "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move"}
+
+
+def _inside(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == root or path.startswith(root + os.sep) for root in roots)
+
+
+class _Guard:
+    """An audit hook (PEP 578) for a learner's process: refuses, and records, reads of the reference
+    solutions and writes into the grader's checkout or the results files.
+
+    Audit hooks cannot be removed once added. They see Python's own file operations, not native code
+    (ctypes, a compiled kernel making system calls): that needs an OS boundary (instructors/README.md).
+    """
+
+    def __init__(self, hidden: tuple[str, ...], protected: tuple[str, ...], writable: tuple[str, ...],
+                 breaches: list[str]):
+        self.hidden, self.protected, self.writable, self.breaches = hidden, protected, writable, breaches
+
+    def __call__(self, event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = args
+            writing = (isinstance(flags, int) and flags & _WRITE_FLAGS) or (
+                isinstance(mode, str) and any(c in mode for c in "wax+"))
+            self.check(path, writing=bool(writing))
+        elif event in ("os.listdir", "os.scandir"):
+            self.check(args[0], writing=False)
+        elif event in _CHANGING_EVENTS:
+            for path in args[:2] if event in ("os.rename", "os.link", "os.symlink", "shutil.copyfile",
+                                              "shutil.move") else args[:1]:
+                self.check(path, writing=True)
+
+    def check(self, path, *, writing: bool) -> None:
+        if isinstance(path, int) or path is None:
+            return
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return
+        if self.hidden and _inside(real, self.hidden):
+            self.refuse(f"tried to read the reference solutions ({_shown(real)})")
+        if writing and _inside(real, self.protected) and not _inside(real, self.writable):
+            self.refuse(f"tried to write {_shown(real)}: a submission may not change the grader's files or "
+                        "the results")
+
+    def refuse(self, breach: str) -> None:
+        if breach not in self.breaches:
+            self.breaches.append(breach)
+        raise PermissionError(f"parlab sandbox: {breach}")
+
+
+def _shown(path: str) -> str:
+    relative = os.path.relpath(path, CHECKOUT)
+    return relative if not relative.startswith("..") else path
+
+
+def _live_children() -> list[int]:
+    """Process ids of this process's children that have not exited (Linux; elsewhere none are seen)."""
+    children = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as listing:
+                children += [int(pid) for pid in listing.read().split()]
+    except OSError:
+        return []
+    live = []
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rpartition(")")[2].split()[0] not in ("Z", "X"):
+                    live.append(pid)
+        except OSError:
+            continue
+    return live
 
 
 class Child:
@@ -50,6 +157,14 @@ class Child:
         self.learner_root: str | None = None
         self.bench_args: tuple = ()
         self.bench_output = None
+        self.pid = os.getpid()
+        self.forks = 0
+        self.breaches: list[str] = []  # rules the learner's code broke, recorded by the hooks
+        self.guarded = False  # True once a learner's module is loaded: the rules apply from then on
+        os.register_at_fork(after_in_parent=self._count_fork)
+
+    def _count_fork(self) -> None:
+        self.forks += 1
 
     # -- the request loop -------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -61,7 +176,27 @@ class Child:
                 reply = getattr(self, "do_" + request[0])(*request[1:])
             except BaseException as error:  # noqa: BLE001 -- a learner's SystemExit is a reply, not our exit
                 reply = ("error", self.describe(error))
+            if os.getpid() != self.pid:
+                os._exit(0)  # a fork of the learner's came back here: only the worker itself may answer
+            breach = self.breach() if self.guarded else None
+            if breach:
+                self.reply(("fatal", breach))
+                return
             self.reply(reply)
+
+    def breach(self) -> str | None:
+        """What rule the learner's code broke during the last request, if any (processes it started die)."""
+        rules = list(self.breaches)
+        children = _live_children()
+        if self.forks or children:
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            rules.append("started another process (os.fork, multiprocessing or subprocess): a submission "
+                         "may use threads, not processes; the process was killed")
+        return "; ".join(rules) if rules else None
 
     def receive(self):
         request = pickle.loads(self.connection.recv_bytes()) if self.connection else None
@@ -77,7 +212,7 @@ class Child:
     def do_load(self, source: dict):
         if source["kind"] == "file":
             self.learner_root = os.path.realpath(source["root"])
-            sys.meta_path.insert(0, _BlockSolutions())
+            self.guard_learner()
             package = types.ModuleType(LEARNER_PACKAGE)
             package.__path__ = [self.learner_root]
             sys.modules[LEARNER_PACKAGE] = package
@@ -91,8 +226,20 @@ class Child:
             return ("error", f"{where} defines no function {', '.join(missing)}")
         return ("ok",)
 
+    def guard_learner(self) -> None:
+        """Put the rules in place before the learner's module is imported."""
+        sys.dont_write_bytecode = True  # .pyc files would be writes into the checkout
+        sys.meta_path.insert(0, _BlockSolutions(self.breaches))
+        grading_the_solutions = _inside(self.learner_root, (str(SOLUTIONS.resolve()),))
+        hidden = () if grading_the_solutions else (str(SOLUTIONS.resolve()),)
+        protected = (str(CHECKOUT), *filter(None, os.environ.get("PARLAB_PROTECTED", "").split(os.pathsep)))
+        writable = tuple(os.path.realpath(p) for p in (os.environ.get("NUMBA_CACHE_DIR"),) if p)
+        sys.addaudithook(_Guard(hidden, tuple(os.path.realpath(p) for p in protected), writable, self.breaches))
+        self.guarded = True
+
     def do_call(self, function: str, args: tuple, kwargs: dict):
         target = self.lookup(function)
+        _check_signature(function, target, args, kwargs)
         bound = _bind(target, args, kwargs)
         before = [(path, array.copy()) for path, array in _arrays_in(bound)]
         result = target(*args, **kwargs)
@@ -151,6 +298,12 @@ class Child:
             return f"called sys.exit({error.code!r})" + (f" at {where}" if where else "")
         if isinstance(error, ModuleNotFoundError) and self.module is None:
             return f"cannot import: {error}"
+        if isinstance(error, Refused):
+            return str(error)
+        if isinstance(error, MemoryError):
+            limit = int(os.environ.get("PARLAB_MEMORY_LIMIT", "0"))
+            allowed = f" (the sandbox allows {limit / 2**30:.1f} GiB of address space)" if limit else ""
+            return f"ran out of memory: {error or 'MemoryError'}{allowed}" + (f" at {where}" if where else "")
         text = f"raised {type(error).__name__}: {error}".rstrip(": ")
         if where:
             text += f" (at {where})"
@@ -179,6 +332,20 @@ def _plain(value):
 
 def _unsupported(value) -> dict:
     return {"__unsupported__": f"{type(value).__module__}.{type(value).__qualname__}"}
+
+
+def _check_signature(name: str, function, args: tuple, kwargs: dict) -> None:
+    """Refuse, with both signatures in the message, a call the learner's function cannot accept."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return  # no signature to read (a compiled function): the call itself will say
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as error:
+        called = ", ".join([type(a).__name__ for a in args] + [f"{k}=..." for k in kwargs])
+        raise Refused(f"wrong signature: {name}{signature} cannot be called as {name}({called}) ({error}); "
+                      "the handout gives the signature to keep") from None
 
 
 def _bind(function, args, kwargs) -> dict:
@@ -233,6 +400,9 @@ def _limit_resources() -> None:
     output = int(os.environ.get("PARLAB_OUTPUT_LIMIT", "0"))
     if output:
         resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))
+        # Python ignores SIGXFSZ, so a print past the limit would raise OSError inside the learner's code,
+        # where it can be caught and printing can go on; the default action ends the process instead.
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
 
 def main(address: str) -> None:
