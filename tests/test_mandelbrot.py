@@ -67,11 +67,16 @@ def test_the_views_are_the_courses():
 
 
 @pytest.mark.parametrize("number", [1, 2])
-def test_serial_baseline_and_the_throughput_figure_agree_with_the_oracle(number):
+def test_serial_baseline_agrees_with_the_oracle_on_the_full_views(number):
     args = baseline.make_inputs(number)
-    expected = spec._expected(args)
-    assert np.array_equal(baseline.mandelbrot(*args), expected)
-    assert spec.PIXEL_ITERATIONS[number] == int(expected.sum(dtype=np.int64))
+    assert np.array_equal(baseline.mandelbrot(*args), spec._expected(args))
+
+
+@pytest.mark.parametrize("image", list(spec.PIXEL_ITERATIONS), ids=str)
+def test_the_throughput_figures_are_the_images_total_iterations(image):
+    # The serial baseline stands in for the oracle here (equal on the full views, above): the oracle would take
+    # 18 s on the 3200x2400 image.
+    assert spec.PIXEL_ITERATIONS[image] == int(baseline.mandelbrot(*baseline.make_inputs(*image)).sum(dtype=np.int64))
 
 
 @pytest.mark.parametrize("number", [1, 2])
