@@ -65,3 +65,47 @@ def to_device(scene, width: int, height: int):
 
 def from_device(args, returned):
     return args[-1].copy_to_host()
+
+
+def frame_times(module: str = "solutions.render.cuda", size: int = 1024, repeats: int = 20) -> None:
+    """Print, per named scene, the GPU renderer's kernel time (median of ``repeats``, CUDA events), its
+    end-to-end time with transfers, and the serial baseline's time (one call): ``python -m
+    grader.baselines.render [module]`` on a GPU machine."""
+    import importlib
+    import time
+
+    from numba import cuda
+
+    from assignments.render.common import SCENES
+
+    renderer = importlib.import_module(module)
+    print(f"{'scene':<11} {'kernel ms':>10} {'end-to-end ms':>14} {'serial ms':>10} {'speedup':>8}")
+    for name in SCENES:
+        scene, width, height = make_inputs(name, size, size)
+        args = to_device(scene, width, height)
+        renderer.render_device(*args)  # compile
+        cuda.synchronize()
+        start, stop = cuda.event(), cuda.event()
+        kernel = []
+        for _ in range(repeats):
+            start.record()
+            renderer.render_device(*args)
+            stop.record()
+            stop.synchronize()
+            kernel.append(cuda.event_elapsed_time(start, stop))
+        begin = time.perf_counter()
+        renderer.render(scene, width, height)
+        end_to_end = (time.perf_counter() - begin) * 1e3
+        render(scene, 8, 8)  # compile the baseline
+        begin = time.perf_counter()
+        render(scene, width, height)
+        serial = (time.perf_counter() - begin) * 1e3
+        median = float(np.median(kernel))
+        print(f"{name:<11} {median:>10.3f} {end_to_end:>14.2f} {serial:>10.1f} {serial / median:>7.0f}x",
+              flush=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    frame_times(*sys.argv[1:2])

@@ -70,12 +70,19 @@ def _render_tiles(centres, radii, colours, alphas, falloffs, background, image):
         #    1/1000: float rounding must never drop a circle that covers a pixel (extra ones cost a test).
         c = chunk_start + thread
         touches = 0
+        cx, cy, r = float32(0.0), float32(0.0), float32(0.0)
         if c < num_circles:
             cx, cy, r = centres[c, 0], centres[c, 1], radii[c]
             gap_x = max(tile_left - cx, float32(0.0), cx - tile_right)
             gap_y = max(tile_top - cy, float32(0.0), cy - tile_bottom)
             reach = r * float32(1.001)
             touches = 1 if gap_x * gap_x + gap_y * gap_y <= reach * reach else 0
+
+        # A round in which no circle touches the tile (most rounds of a scene of small circles) ends
+        # here: syncthreads_count is a barrier that also counts the threads whose flag is set, so every
+        # thread sees the same count and leaves together.
+        if cuda.syncthreads_count(touches) == 0:
+            continue
 
         # 2. Compact: inclusive scan of the flags (Hillis-Steele, log2(256) = 8 steps), so a touching
         #    circle's slot is slots[thread] - 1 and the count is the last entry.
