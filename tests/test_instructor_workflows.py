@@ -142,6 +142,7 @@ def _run_autograder(bundle: Path, root: Path, submission: Path) -> dict:
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_SOURCE": str(bundle),
            "AUTOGRADER_SUBMISSION": str(submission), "AUTOGRADER_PYTHON": sys.executable}
     env.pop("PYTHONPATH", None)
+    root.mkdir(parents=True, exist_ok=True)
     run = subprocess.run([str(bundle / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
                          timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
