@@ -163,7 +163,7 @@ ASSIGNMENT = Assignment(
         correctness("simd"),
         Inspection(variant="simd", name="vector instructions", inspect="grader.simd:packed_instructions",
                    warm_up=_simd_warm_up),
-        speed("simd", 1, name="speed, view 1", points=4, fallback_speedup=8.0),
+        speed("simd", 1, name="speed, view 1", points=4, fallback_speedup=5.0),
         correctness("cuda"),
         # rounds=5: each round runs the serial baseline for ~4 s on this image
         speed("cuda", 1, name="speed (kernel only), view 1 at 4800x3600", points=4, fallback_speedup=5000.0,
