@@ -107,8 +107,9 @@ def test_a_float64_computation_passes_on_random_windows(case):
 
 
 def test_few_pixels_are_excused_on_view_1():
-    """The rule is narrow: on the whole set, about 1% of the pixels may differ (module doc)."""
-    excused = oracle.excused(*baseline.make_inputs(1))
+    """The rule is narrow: on the whole set, about 1% of the pixels may differ (1.2% at 1600x1200; here a
+    quarter of the resolution, to keep the test quick)."""
+    excused = oracle.excused(*baseline.make_inputs(1, 400, 300))
     assert 0.002 < excused.mean() < 0.03
 
 
