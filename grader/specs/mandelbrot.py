@@ -140,8 +140,11 @@ def pictures(context, out_dir: str) -> list[str]:
         for who, call in (("yours", learner_calls["threaded"]), ("reference", reference_call)):
             if _counts_or_none(call, args, num_threads=1) is None:
                 continue
-            speedups[f"{who}, view {number}"] = [
-                serial / context.time(call, "mandelbrot", *args, num_threads=count) for count in threads]
+            try:
+                speedups[f"{who}, view {number}"] = [
+                    serial / context.time(call, "mandelbrot", *args, num_threads=count) for count in threads]
+            except Mismatch:  # it failed at some thread count: grading says why; plot the others
+                continue
     if speedups:
         written.append(save_speedup_plot(os.path.join(out_dir, "speedup_threaded.png"), threads, speedups,
                                          f"Mandelbrot, threaded, {context.cores} cores"))
