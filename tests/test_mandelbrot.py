@@ -179,3 +179,28 @@ def test_pictures_show_each_view_the_reference_a_diff_and_the_speedup_plot(tmp_p
     assert frame.shape == (48, 64, 3) and len(np.unique(frame.reshape(-1, 3), axis=0)) > 10
     diff = np.asarray(Image.open(tmp_path / "view2_simd_diff.png"))
     assert diff.max() == 0  # the solutions agree exactly: an all-black difference
+
+
+def test_a_planted_submission_is_failed_end_to_end_with_the_shrunk_input(grader, tmp_path):
+    """Block decomposition that drops the last height % num_threads rows, graded through the real sandbox."""
+    from pathlib import Path
+
+    starter = (Path(__file__).resolve().parent.parent / "assignments" / "mandelbrot" / "threaded.py").read_text()
+    body = starter.replace(
+        '    raise NotImplementedError("TODO: split the rows among num_threads threads (README, step 1 then step 2)")',
+        "    rows = height // num_threads  # drops the last height % num_threads rows\n"
+        "    workers = [threading.Thread(target=compute_rows, args=(x0, y0, dx, dy, width, max_iters, t * rows,\n"
+        "                                                          (t + 1) * rows, counts))\n"
+        "               for t in range(num_threads)]\n"
+        "    for worker in workers:\n"
+        "        worker.start()\n"
+        "    for worker in workers:\n"
+        "        worker.join()")
+    assert body != starter
+    submission = tmp_path / "mandelbrot"
+    submission.mkdir()
+    (submission / "threaded.py").write_text(body.replace("np.empty((height, width)", "np.zeros((height, width)"))
+    run = grader("mandelbrot", "--variant", "threaded", "--quick", "--seed", "3", "--submission", str(tmp_path))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "input: mandelbrot(" in run.stdout and "differ where rounding cannot explain it" in run.stdout
