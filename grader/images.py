@@ -49,15 +49,18 @@ def colorize(counts: np.ndarray, max_count: int) -> np.ndarray:
     return np.clip(rgb, 0.0, 1.0)
 
 
-def save_speedup_plot(path: str, threads: list[int], speedups: dict[str, list[float]], title: str) -> str:
-    """Speedup against thread count, one line per series, with the ideal (linear) line for reference."""
+def save_speedup_plot(path: str, threads: list[int], speedups: dict[str, list[float]], title: str,
+                      cores: int | None = None) -> str:
+    """Speedup against thread count, one line per series, with the ideal line for reference: linear up to
+    ``cores``, flat beyond (more threads than cores cannot run at once)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 4), dpi=100)
-    axes.plot(threads, threads, linestyle=":", color="gray", label="ideal")
+    ideal = [min(t, cores) if cores else t for t in threads]
+    axes.plot(threads, ideal, linestyle=":", color="gray", label="ideal")
     for label, values in speedups.items():
         axes.plot(threads, values, marker="o", label=label)
     axes.set_xlabel("threads")
