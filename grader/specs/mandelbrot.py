@@ -147,7 +147,7 @@ def pictures(context, out_dir: str) -> list[str]:
                 continue
     if speedups:
         written.append(save_speedup_plot(os.path.join(out_dir, "speedup_threaded.png"), threads, speedups,
-                                         f"Mandelbrot, threaded, {context.cores} cores"))
+                                         f"Mandelbrot, threaded, {context.cores} cores", cores=context.cores))
     return written
 
 
