@@ -51,7 +51,7 @@ START_TIMEOUT_S = 120.0
 CALL_TIME_LIMIT_ENV = "PARLAB_CALL_TIME_LIMIT"
 MEMORY_LIMIT_ENV = "PARLAB_MEMORY_LIMIT_MB"
 # Repeated calls that run this many times faster than one call did were not all run (or were cached).
-SUSPICIOUS_REPEAT_SPEEDUP = 3.0
+SUSPICIOUS_REPEAT_SPEEDUP = 10.0
 SUSPICION_MIN_SINGLE_S = 0.005  # below this, request overhead blurs one call's time: no verdict
 _TOKEN = secrets.token_hex(8)  # marks the environment of every process a worker starts (see _sweep)
 _LIVE_WORKERS: set[int] = set()
@@ -336,28 +336,33 @@ class Worker:
         if reply[0] == "error":
             raise WorkerFailure(str(reply[1]))
         if message[0] == "run" and self.learner:
-            self._watch(message[1], message[2], time.perf_counter() - started)
+            self._watch(message[1], message[2], message[3], time.perf_counter() - started)
         return reply[1:]
 
-    def _watch(self, function: str, repeats: int, seconds: float) -> None:
-        """Refuse timings that cannot be honest: ``repeats`` calls far faster than one call took.
+    def _watch(self, function: str, repeats: int, kwargs: dict, seconds: float) -> None:
+        """Refuse timings that cannot be honest: ``repeats`` calls far faster than one call takes.
 
         The parent's clock times every request, so a submission cannot report a time of its own. What it
-        can do is less work than asked: skip repeated calls (patching the child), or return a cached answer
+        can do is less work than asked: skip repeated calls (patching the worker), or return a cached answer
         when called again on the same inputs. One call of a function that takes milliseconds is a floor for
-        each of the repeated calls; falling far below it is reported, not scored.
+        each of the repeated calls; a chunk of repeats SUSPICIOUS_REPEAT_SPEEDUP times faster than that is
+        checked against a fresh single call (a busy machine can slow one call down a few times, not ten)
+        and, if it holds, refused rather than scored.
         """
         if repeats == 1:
             self._single_call_s[function] = min(seconds, self._single_call_s.get(function, seconds))
             return
         single = self._single_call_s.get(function)
-        if single is None or single < SUSPICION_MIN_SINGLE_S:
-            return
         per_call = seconds / repeats
+        if single is None or single < SUSPICION_MIN_SINGLE_S or per_call * SUSPICIOUS_REPEAT_SPEEDUP >= single:
+            return
+        started = time.perf_counter()
+        self.request(("run", function, 1, kwargs))
+        single = self._single_call_s[function] = time.perf_counter() - started
         if per_call * SUSPICIOUS_REPEAT_SPEEDUP < single:
             self._kill()
             self._fail(f"timing refused: {repeats} repeated calls of {function} took {per_call * 1e3:.2f} ms "
-                       f"each, but one call took {single * 1e3:.2f} ms: the repeated calls were skipped or "
+                       f"each, but one call takes {single * 1e3:.2f} ms: the repeated calls were skipped or "
                        "answered from a cache (the grader times the work, every call of it)")
 
     def call(self, function: str, args: tuple, kwargs: dict, time_limit: float | None = None):
