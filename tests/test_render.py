@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -272,7 +273,7 @@ def test_the_check_catches_each_planted_mistake(planted):
 
 
 @given(case=strategies.cases(CPU).filter(lambda case: case.layout == "overlap" and case.circles >= 2
-                                          and case.width * case.height >= 16))
+                                          and case.width >= 4 and case.height >= 4))
 @settings(max_examples=25, deadline=None)
 def test_any_overlapping_pair_out_of_order_is_caught(case):
     swapped = list(range(case.circles))
@@ -303,10 +304,10 @@ def test_starters_score_zero_with_a_pointer_to_each_todo(grader):
 def test_the_grader_shrinks_an_out_of_order_renderer(grader, tmp_path):
     folder = tmp_path / "render"
     folder.mkdir()
+    (folder / "common.py").write_text(Path(common.__file__).read_text())  # a submission is a copy of assignments/
     (folder / "threaded.py").write_text(textwrap.dedent("""
-        import numpy as np
         from grader.baselines.render import render as draw
-        from assignments.render.common import Scene
+        from .common import Scene
 
         def render(scene, width, height, num_threads=None):
             fields = {f: getattr(scene, f)[::-1] for f in ("centres", "radii", "colours", "alphas", "falloffs")}

@@ -4,8 +4,10 @@ A case is small to describe (frame size, number of circles, a layout, a seed, a 
 scene from the seed: hypothesis shrinks the description, so a failure lands on the smallest frame with the
 fewest circles that still shows it. The layouts stress what a renderer gets wrong:
 
-* ``overlap``: every circle covers the middle of the frame, each in a colour unlike the one before it, so
-  drawing any two of them out of order changes the middle pixels by alpha1*alpha2*|rgb2 - rgb1| >= 0.06;
+* ``overlap``: every circle covers the middle of the frame (the disc of radius 0.3 - 0.08*sqrt(2) = 0.187
+  around it, which holds a pixel centre in any frame of 4x4 or more), each in a colour unlike the one
+  before it, so drawing any two of them out of order changes that pixel by alpha1*alpha2*|rgb2 - rgb1|
+  >= 0.04*0.9 per channel;
 * ``scatter``: centres anywhere in [-0.3, 1.3]^2 (partly or wholly off-screen), radii 0.02..0.5;
 * ``tiny``: radii of 0.2..1 pixel, many covering no pixel centre at all;
 * ``grid``: centres exactly on tile corners and edges (multiples of 16 and 32 pixels), radii of 1..3 tiles;
@@ -42,8 +44,8 @@ class RenderCase:
         rng = np.random.default_rng(self.seed)
         n = self.circles
         if self.layout == "overlap":
-            centres = 0.5 + rng.uniform(-0.15, 0.15, (n, 2))
-            radii = rng.uniform(0.25, 0.45, n)
+            centres = 0.5 + rng.uniform(-0.08, 0.08, (n, 2))
+            radii = rng.uniform(0.3, 0.45, n)
         elif self.layout == "scatter":
             centres = rng.uniform(-0.3, 1.3, (n, 2))
             radii = rng.uniform(0.02, 0.5, n)
