@@ -3,7 +3,7 @@
 The host drives one kernel launch per BFS level (or PageRank iteration) and reads back a few counters to
 decide the next step; the graph, distances and frontiers stay on the GPU throughout.
 
-* Top-down: one warp per frontier vertex, its 32 lanes striding over the vertex's out-edges (a hub with
+* Top-down: one warp (LANES threads) per frontier vertex, its 32 lanes striding over the vertex's out-edges (a hub with
   70,000 edges is then 2,200 steps for one warp rather than 70,000 for one thread). A lane claims a
   neighbour with ``atomic.cas(distance, v, -1, level + 1)``: exactly one lane wins, so each vertex enters
   the next frontier queue once, at a slot taken with ``atomic.add``.
@@ -12,7 +12,7 @@ decide the next step; the graph, distances and frontiers stay on the GPU through
   it sets its own bit in the next bitmap with ``atomic.or_`` (32 vertices share a word).
 * Counters (frontier size, its out-edges, its in-edges: Beamer's switch needs them) are summed per block in
   shared memory first, then added to global memory with one atomic per block.
-* PageRank: one thread per vertex pulls its in-neighbours' shares (no write conflicts); the dangling mass and
+* PageRank: one warp per vertex pulls its in-neighbours' shares (no write conflicts); the dangling mass and
   the L1 change are block-reduced sums added atomically in float64.
 
 Cost model: BFS top-down reads each reached edge once plus one atomic per claimed vertex; bottom-up reads
@@ -33,7 +33,9 @@ from .common import Graph
 # Threads per block: 8 warps on a GPU. numba's simulator runs every thread as a Python thread, so there a
 # block is one warp, which makes a small test graph cost 32 threads a launch instead of 256.
 THREADS = 32 if config.ENABLE_CUDASIM else 256
-WARP = 32
+# Threads sharing one vertex's edge list (top-down expansion, PageRank pull): a warp on a GPU, so a hub's
+# edges are read 32 at a time, coalesced; 4 on the simulator, which still exercises the cooperation.
+LANES = 4 if config.ENABLE_CUDASIM else 32
 ALPHA = 14  # Beamer's thresholds (see threaded.py)
 BETA = 24
 FOUND, OUT_EDGES, IN_EDGES = 0, 1, 2  # slots of the level counters
@@ -82,13 +84,13 @@ def top_down_kernel(out_offsets, out_neighbors, in_offsets, frontier, frontier_s
                     next_frontier, counters):
     """One warp per frontier vertex; a lane that wins the CAS appends the neighbour to ``next_frontier``."""
     partial = cuda.shared.array(THREADS, int64)
-    warp = cuda.grid(1) // WARP
-    lane = cuda.threadIdx.x % WARP
+    warp = cuda.grid(1) // LANES
+    lane = cuda.threadIdx.x % LANES
     out_edges = int64(0)
     in_edges = int64(0)
     if warp < frontier_size:
         u = frontier[warp]
-        for e in range(out_offsets[u] + lane, out_offsets[u + 1], WARP):
+        for e in range(out_offsets[u] + lane, out_offsets[u + 1], LANES):
             v = out_neighbors[e]
             if distance[v] == -1 and cuda.atomic.cas(distance, v, -1, level + 1) == -1:
                 next_frontier[cuda.atomic.add(counters, FOUND, 1)] = v
@@ -181,7 +183,7 @@ def bfs_device_levels(g: Graph, source: int, distance, mode: int) -> None:
                                                      frontier_bits, next_bits, distance, level, counters)
             frontier_bits, next_bits = next_bits, frontier_bits
         else:
-            top_down_kernel[blocks_for(frontier_size * WARP), THREADS](
+            top_down_kernel[blocks_for(frontier_size * LANES), THREADS](
                 g.out_offsets, g.out_neighbors, g.in_offsets, frontier, frontier_size, distance, level,
                 next_frontier, counters)
             frontier, next_frontier = next_frontier, frontier
@@ -256,18 +258,31 @@ def shares_kernel(out_offsets, x, share, sums):
 
 @cuda.jit(cache=True)
 def pull_kernel(in_offsets, in_neighbors, share, x, damping, sums):
-    """x[v] = (1-d)/n + d * (pulled shares + dangling mass / n); the L1 change is summed into sums[1]."""
+    """x[v] = (1-d)/n + d * (pulled shares + dangling mass / n); the L1 change is summed into sums[1].
+
+    LANES threads per vertex: each sums every LANES-th in-edge (consecutive lanes read consecutive edges:
+    coalesced), then the first lane adds the LANES partial sums from shared memory. One thread per vertex
+    would leave a hub's 100,000 in-edges to a single thread while its warp-mates idle.
+    """
     partial = cuda.shared.array(THREADS, float64)
-    v = cuda.grid(1)
+    tid = cuda.threadIdx.x
+    v = cuda.grid(1) // LANES
+    lane = tid % LANES
     n = x.size
-    change = 0.0
+    pulled = 0.0
     if v < n:
-        pulled = 0.0
-        for e in range(in_offsets[v], in_offsets[v + 1]):
+        for e in range(in_offsets[v] + lane, in_offsets[v + 1], LANES):
             pulled += share[in_neighbors[e]]
+    partial[tid] = pulled
+    cuda.syncthreads()
+    change = 0.0
+    if v < n and lane == 0:
+        for k in range(1, LANES):
+            pulled += partial[tid + k]
         score = (1.0 - damping) / n + damping * (pulled + sums[0] / n)
         change = abs(score - x[v])
         x[v] = score
+    cuda.syncthreads()  # every lane has read partial before block_add overwrites it
     block_add(partial, change, sums, 1)
 
 
@@ -290,7 +305,7 @@ def pagerank_device(g: Graph, scores, damping: float = 0.85, tol: float = 1e-7) 
     while True:
         sums.copy_to_device(zero_sums)
         shares_kernel[blocks_for(n), THREADS](g.out_offsets, scores, share, sums)
-        pull_kernel[blocks_for(n), THREADS](g.in_offsets, g.in_neighbors, share, scores, float(damping), sums)
+        pull_kernel[blocks_for(n * LANES), THREADS](g.in_offsets, g.in_neighbors, share, scores, float(damping), sums)
         if sums.copy_to_host()[1] < tol:
             return
 
