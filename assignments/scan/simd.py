@@ -1,8 +1,9 @@
 """Exclusive scan and find_repeats on one core, with vector instructions. Read README.md (in this folder) first.
 
 Write ``exclusive_scan(a)`` (int32: out[0] = 0, out[i] = a[0] + ... + a[i-1]) and ``find_repeats(a)`` (the
-ascending int32 indices i with a[i] == a[i+1]) so that numba's compiler emits packed vector instructions and
-the scan's chain of dependent additions gets shorter. The grader shows whether vector instructions are present.
+ascending int32 indices i with a[i] == a[i+1]) so that the scan's chain of dependent additions gets shorter and
+numba's compiler emits packed vector instructions where the work allows (find_repeats's compare and count). The
+grader shows which packed vector instructions it finds.
 
 Grade it with:  python -m grader scan --variant simd
 """
@@ -10,16 +11,17 @@ Grade it with:  python -m grader scan --variant simd
 import numpy as np
 from numba import njit
 
-LANES = 4  # int32 lanes in a 128-bit register (SSE/AVX on x86-64, NEON on arm64)
+GROUP = 4  # elements a group: one dependent add per group instead of one per element
 
 
 @njit(cache=True)
 def _scan_into(a, out):
     """Write the exclusive scan of a into out."""
     # TODO (1 of 3): first the plain loop (out[i] = running; running += a[i]) and grade it: correct, but every
-    # iteration waits for the previous add. Then work in groups of LANES elements: compute the group's partial
-    # sums from the group alone (they do not need ``running``), add ``running`` to all of them at once, and
-    # advance ``running`` once per group. Do not forget the n % LANES elements at the end.
+    # iteration waits for the previous add. Then work in groups of GROUP elements: compute the group's partial
+    # sums from the group alone (they do not need ``running``), add ``running`` to each, and advance
+    # ``running`` once per group. Loop over group numbers from 0 (for g in range(n // GROUP): i = GROUP * g) so
+    # indices are provably >= 0. Do not forget the n % GROUP elements at the end.
     raise NotImplementedError("TODO: the grouped scan loop of _scan_into")
 
 

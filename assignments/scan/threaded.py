@@ -36,16 +36,18 @@ def _run_threads(target, argument_lists) -> None:
         thread.join()
 
 
+# Pass each kernel its chunk as slices (views: a[start:stop], out[start:stop]) and loop from 0: with indices
+# provably >= 0 the compiler drops numba's negative-index check from the loop and can vectorize it.
 @njit(nogil=True, cache=True)
-def _chunk_total(a, start, stop, totals, t):
-    """Store a[start] + ... + a[stop-1] in totals[t]."""
+def _chunk_total(chunk, totals, t):
+    """Store chunk[0] + ... + chunk[-1] in totals[t]."""
     # TODO (1 of 4): a plain summing loop. It is a reduction, so numba vectorizes it: keep it branch-free.
     raise NotImplementedError("TODO: sum the chunk in _chunk_total")
 
 
 @njit(nogil=True, cache=True)
-def _chunk_scan(a, start, stop, offset, out):
-    """Store offset + a[start] + ... + a[i-1] in out[i], for every i in [start, stop)."""
+def _chunk_scan(chunk, offset, out):
+    """Store offset + chunk[0] + ... + chunk[i-1] in out[i], for every i of the chunk (out: the chunk's slice)."""
     # TODO (2 of 4): the serial exclusive scan of the chunk, starting from ``offset`` (so no third pass is needed
     # to add it). Once it is correct, make it faster: see "Making the scan pass fast" in README.md.
     raise NotImplementedError("TODO: scan the chunk in _chunk_scan")

@@ -91,24 +91,24 @@ def variant_tasks(variant: str) -> tuple:
         threads = {"num_threads": os.cpu_count() or 1}
         return (*correctness(variant),
                 speed(variant, "exclusive_scan", baseline=Contestant("numpy_exclusive_scan"), points=3,
-                      fallback_speedup=1.5, kwargs=threads),
+                      fallback_speedup=1.2, kwargs=threads),
                 speed(variant, "find_repeats", baseline=Contestant("numpy_find_repeats"), points=1,
-                      fallback_speedup=1.5, kwargs=threads))
+                      fallback_speedup=1.2, kwargs=threads))
     if variant == "simd":
         return (*correctness(variant),
                 Inspection(variant=variant, name="vector instructions", inspect="grader.simd:packed_instructions",
                            warm_up=_simd_warm_up),
                 speed(variant, "exclusive_scan", baseline=Contestant("exclusive_scan"), points=3,
-                      fallback_speedup=1.3),
+                      fallback_speedup=1.0),
                 speed(variant, "find_repeats", baseline=Contestant("find_repeats"), points=1,
                       fallback_speedup=1.0))
     cupy_peer = f"{BASELINES}:to_cupy"
     return (*correctness(variant),
-            speed(variant, "exclusive_scan", points=3, n=N_GPU, needs_gpu=True, fallback_speedup=1.5,
+            speed(variant, "exclusive_scan", points=3, n=N_GPU, needs_gpu=True, fallback_speedup=1.3,
                   baseline=Contestant("cupy_exclusive_scan", prepare=cupy_peer),
                   learner=Contestant("exclusive_scan_device", prepare=f"{BASELINES}:to_device_scan",
                                      collect=f"{BASELINES}:from_device_scan")),
-            speed(variant, "find_repeats", points=1, n=N_GPU, needs_gpu=True, fallback_speedup=1.0,
+            speed(variant, "find_repeats", points=1, n=N_GPU, needs_gpu=True, fallback_speedup=1.2,
                   baseline=Contestant("cupy_find_repeats", prepare=cupy_peer),
                   learner=Contestant("find_repeats_device", prepare=f"{BASELINES}:to_device_repeats",
                                      collect=f"{BASELINES}:from_device_repeats")))
