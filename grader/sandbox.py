@@ -27,6 +27,7 @@ killed then, before any result is written.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import io
 import os
 import pickle
@@ -215,7 +216,8 @@ class Worker:
             raise WorkerFailure(f"missing file: {_display(self.source.path)}")
         memory_cap = _env_limit(MEMORY_LIMIT_ENV)
         if memory_cap and self.limits.memory_bytes:  # 0 stays 0: a real GPU's runtime needs the address space
-            self.limits.memory_bytes = min(self.limits.memory_bytes, int(memory_cap * 2**20))
+            self.limits = dataclasses.replace(
+                self.limits, memory_bytes=min(self.limits.memory_bytes, int(memory_cap * 2**20)))
         _become_subreaper()
         address = os.path.join(self._tmp.name, "socket")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

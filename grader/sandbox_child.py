@@ -71,9 +71,9 @@ class _BlockSolutions:
 
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-# Audit events that change a path (the first argument; for a rename, both).
-_CHANGING_EVENTS = {"os.rename", "os.remove", "os.rmdir", "os.truncate", "os.symlink", "os.link", "os.mkdir",
-                    "os.chmod", "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move"}
+# Audit events that change the path they name (see _Guard.__call__ for those naming two).
+_CHANGING_EVENTS = {"os.rename", "os.remove", "os.rmdir", "os.truncate", "os.mkdir", "os.chmod", "os.chown",
+                    "os.utime", "shutil.rmtree"}
 
 
 def _inside(path: str, roots: tuple[str, ...]) -> bool:
@@ -100,9 +100,11 @@ class _Guard:
             self.check(path, writing=bool(writing))
         elif event in ("os.listdir", "os.scandir"):
             self.check(args[0], writing=False)
+        elif event in ("os.link", "os.symlink", "shutil.copyfile"):  # (source, destination): only one is written
+            self.check(args[0], writing=False)
+            self.check(args[1], writing=True)
         elif event in _CHANGING_EVENTS:
-            for path in args[:2] if event in ("os.rename", "os.link", "os.symlink", "shutil.copyfile",
-                                              "shutil.move") else args[:1]:
+            for path in args[:2] if event == "os.rename" else args[:1]:  # a rename changes both of its paths
                 self.check(path, writing=True)
 
     def check(self, path, *, writing: bool) -> None:

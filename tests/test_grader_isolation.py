@@ -174,3 +174,43 @@ def test_an_unreadable_submission_is_one_line_and_exit_2(tmp_path, monkeypatch, 
         unreadable.chmod(0o755)
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [f"grader: --submission {unreadable}: directory is not readable"]
+
+
+GUARD_PROBE = '''
+import os, shutil, sys, tempfile
+from grader import sandbox_child as sc
+scratch = tempfile.mkdtemp()
+breaches = []
+sys.addaudithook(sc._Guard((str(sc.SOLUTIONS.resolve()),), (str(sc.CHECKOUT),), (), breaches))
+oracle = sc.CHECKOUT / "grader" / "oracles" / "saxpy.py"
+attempts = {
+    "read the oracle": lambda: open(oracle).read(),
+    "copy a grader file out": lambda: shutil.copyfile(oracle, os.path.join(scratch, "copy.py")),
+    "write a scratch file": lambda: open(os.path.join(scratch, "mine.txt"), "w").write("x"),
+    "read a solution": lambda: open(sc.SOLUTIONS / "saxpy" / "threaded.py").read(),
+    "list the solutions": lambda: os.listdir(sc.SOLUTIONS),
+    "append to the oracle": lambda: open(oracle, "a"),
+    "open the oracle read-write": lambda: os.open(oracle, os.O_RDWR),
+    "copy a file into the grader": lambda: shutil.copyfile(os.path.join(scratch, "mine.txt"),
+                                                          sc.CHECKOUT / "grader" / "planted.py"),
+    "rename a grader file": lambda: os.rename(oracle, os.path.join(scratch, "gone.py")),
+    "remove a grader file": lambda: os.remove(sc.CHECKOUT / "grader" / "no_such_file.py"),
+}
+for what, attempt in attempts.items():
+    try:
+        attempt()
+        print(what, "allowed")
+    except PermissionError:
+        print(what, "refused")
+print(len(breaches), "breaches")
+'''
+
+
+def test_the_audit_hook_refuses_reading_solutions_and_writing_the_grader():
+    run = subprocess.run([sys.executable, "-c", GUARD_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    verdicts = dict(line.rsplit(" ", 1) for line in run.stdout.splitlines()[:-1])
+    assert {what for what, verdict in verdicts.items() if verdict == "allowed"} == {
+        "read the oracle", "copy a grader file out", "write a scratch file"}, run.stdout + run.stderr
+    # recorded once per path: the two solutions paths, the oracle (append, read-write, rename), planted.py,
+    # no_such_file.py
+    assert run.stdout.splitlines()[-1] == "5 breaches"
