@@ -161,7 +161,10 @@ class Grader:
         result.message = verdict.message + where
         if verdict.passed:
             result.status, result.points = "passed", task.points
-        self.correct[(task.variant, task.ranks)] = verdict.passed
+        # A variant with several correctness tasks (scan: exclusive_scan and find_repeats) is correct only
+        # if all of them pass.
+        key = (task.variant, task.ranks)
+        self.correct[key] = self.correct.get(key, True) and verdict.passed
 
     # -- inspection ---------------------------------------------------------------------------------------
     def _inspection(self, task: Inspection, result: TaskResult) -> None:
