@@ -176,8 +176,8 @@ def littlebig(seed: int = 0) -> Scene:
 
 
 def snowsingle(seed: int = 0) -> Scene:
-    """100,000 snowflakes, far (small, faint) first to near (large, opaque) last, each fading from its centre
-    (falloff 4), on a night-blue sky: one frame of the course's snow scene."""
+    """100,000 snowflakes, far (small, faint) first to near (large, brighter) last, each fading from its centre
+    (falloff 4), on a night-blue sky: one frame of a blizzard, about 50 flakes deep at every pixel."""
     rng = np.random.default_rng(seed)
     n = 100_000
     depth = np.sort(rng.random(n))[::-1]  # 1 = far, drawn first
@@ -185,7 +185,7 @@ def snowsingle(seed: int = 0) -> Scene:
     radii = (0.004 + 0.026 * (1 - depth) ** 2).astype(np.float32)
     tint = (0.8 + 0.2 * (1 - depth))[:, None]
     colours = np.clip(tint * np.array([0.9, 0.95, 1.0]), 0, 1)
-    alphas = (0.5 * (0.6 + 0.4 * (1 - depth))).astype(np.float32)
+    alphas = (0.1 * (0.2 + 0.8 * (1 - depth) ** 2)).astype(np.float32)  # ~50 flakes deep: faint ones
     return _scene("snowsingle", centres, radii, colours, alphas, np.full(n, 4.0, np.float32),
                   background=(0.05, 0.08, 0.2, 1.0))
 
