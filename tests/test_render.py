@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
 
 from assignments.render import common
 from assignments.render.common import Scene, SceneFormatError
-from grader import machine
 from grader.baselines import render as baseline
 from grader.oracles import render as oracle
 from grader.spec import Mismatch, Profile
