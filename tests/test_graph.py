@@ -266,7 +266,8 @@ def pagerank_float32(g, damping=0.85, tol=1e-7, **_):
 
 def bfs_mutating_input(g, source, **_):
     distance = oracle.bfs(g, source)
-    g.out_neighbors[:] = 0  # the sandbox reports a changed input; here the answer is wrong on the next call
+    g.out_neighbors[:] = 0  # the sandbox reports a changed input; here the next function's answer is wrong
+    g.in_neighbors[:] = 0
     return distance
 
 
