@@ -18,7 +18,7 @@ from pathlib import Path
 
 from grader import registry
 from grader.grading import Grader, Options, default_solutions
-from grader.sandbox import CHECKOUT
+from grader.sandbox import CHECKOUT, protect_path
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -104,6 +104,7 @@ def _options(args, names: list[str]) -> Options:
     for path, what in ((args.json, "JSON"), (args.junitxml, "JUnit XML")):
         if path:
             _writable(path, what)
+            protect_path(path)  # learner code may not write the results
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     return Options(submission=submission, solutions=solutions, seed=seed, quick=args.quick, variants=variants,
                    max_examples=args.examples, progress=lambda line: print(line, file=sys.stderr, flush=True))

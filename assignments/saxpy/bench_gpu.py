@@ -1,6 +1,8 @@
 """How close does the reference SAXPY kernel come to the GPU's copy bandwidth?
 
-    python -m assignments.saxpy.bench_gpu [log2_n]      (needs a CUDA GPU; default n = 2^27)
+    python -m assignments.saxpy.bench_gpu [log2_n] [--solutions]   (needs a CUDA GPU; default n = 2^27)
+
+It times your kernel (assignments/saxpy/cuda.py), or the reference with --solutions.
 
 (Run it with -m: run as a script, this folder would come first on sys.path and its cuda.py would shadow
 the cuda package that numba imports.)
@@ -16,7 +18,7 @@ import sys
 import numpy as np
 from numba import cuda
 
-from solutions.saxpy.cuda import saxpy, saxpy_device
+import importlib
 
 
 def _median_ms(launch, runs: int = 20) -> float:
@@ -33,7 +35,9 @@ def _median_ms(launch, runs: int = 20) -> float:
     return statistics.median(times)
 
 
-def main(log2_n: int = 27) -> None:
+def main(log2_n: int = 27, package: str = "assignments") -> None:
+    kernels = importlib.import_module(f"{package}.saxpy.cuda")
+    saxpy, saxpy_device = kernels.saxpy, kernels.saxpy_device
     n = 2**log2_n
     rng = np.random.default_rng(0)
     x = rng.standard_normal(n, dtype=np.float32)
@@ -49,10 +53,11 @@ def main(log2_n: int = 27) -> None:
     print(f"device: {name.decode() if isinstance(name, bytes) else name}, n = 2^{log2_n}")
     print(f"{'what':<28}{'ms':>10}{'GB/s':>10}")
     print(f"{'device-to-device copy':<28}{copy_ms:>10.3f}{copy_gbps:>10.0f}")
-    print(f"{'saxpy kernel (reference)':<28}{kernel_ms:>10.3f}{kernel_gbps:>10.0f}")
+    print(f"{'saxpy kernel (' + package + ')':<28}{kernel_ms:>10.3f}{kernel_gbps:>10.0f}")
     print(f"{'saxpy with transfers':<28}{end_to_end_ms:>10.3f}{12 * n / end_to_end_ms / 1e6:>10.1f}")
     print(f"kernel / copy bandwidth: {kernel_gbps / copy_gbps:.1%}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 27)
+    numbers = [word for word in sys.argv[1:] if word.isdigit()]
+    main(int(numbers[0]) if numbers else 27, "solutions" if "--solutions" in sys.argv else "assignments")

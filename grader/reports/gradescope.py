@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from grader.grading import TaskResult
+from grader.reports import write_atomically
 from grader.reports.terminal import timing_line, total
 
 
@@ -27,5 +28,4 @@ def results_json(results: list[TaskResult], seed: int) -> dict:
 
 
 def write(path: str, results: list[TaskResult], seed: int) -> None:
-    with open(path, "w", encoding="utf-8") as out:
-        json.dump(results_json(results, seed), out, indent=2)
+    write_atomically(path, json.dumps(results_json(results, seed), indent=2))

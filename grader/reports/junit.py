@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from itertools import groupby
 
 from grader.grading import TaskResult
+from grader.reports import write_atomically
 from grader.reports.terminal import timing_line
 
 
@@ -33,4 +34,4 @@ def junit_xml(results: list[TaskResult]) -> ET.ElementTree:
 def write(path: str, results: list[TaskResult]) -> None:
     tree = junit_xml(results)
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    write_atomically(path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree.getroot(), encoding="unicode"))

@@ -33,7 +33,7 @@ def timing_line(timings: dict) -> str:
     parts = [f"serial {_time(timings['serial_s'])}", f"{reference} {_time(timings['reference_s'])}",
              f"yours {_time(timings['learner_s'])}", f"speedup {timings['speedup_vs_serial']:.2f}x"]
     if "learner_gbps" in timings:
-        parts.append(f"{timings['learner_gbps']:.1f} GB/s (reference {timings['reference_gbps']:.1f})")
+        parts.append(f"{timings['learner_gbps']:.1f} GB/s ({reference} {timings['reference_gbps']:.1f})")
     if "throughput" in timings:
         unit, value = timings["throughput"]
         parts.append(_rate(value, unit))
