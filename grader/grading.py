@@ -209,7 +209,8 @@ class Grader:
             times = timing.interleaved(
                 {side: (workers[side], contestant.function, kwargs)
                  for side, (_, contestant, _, kwargs) in sides.items()},
-                rounds=task.rounds, time_limit=task.time_limit_s)
+                rounds=task.rounds, time_limit=task.time_limit_s,
+                informative=frozenset({"serial"} if reference is not None else ()))
             output = workers["learner"].request(("collect", task.learner.collect), task.time_limit_s)[0]
         except WorkerFailure as failure:
             result.message = str(failure)

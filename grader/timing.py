@@ -32,10 +32,12 @@ def _timed(worker: Worker, function: str, repeats: int, kwargs: dict, time_limit
     return (time.perf_counter() - start) / repeats
 
 
-def interleaved(contestants: dict[str, tuple[Worker, str, dict]], rounds: int,
-                time_limit: float) -> dict[str, list[float]]:
+def interleaved(contestants: dict[str, tuple[Worker, str, dict]], rounds: int, time_limit: float,
+                informative: frozenset[str] = frozenset()) -> dict[str, list[float]]:
     """Seconds per call for each contestant in each round. ``contestants``: name -> (worker, function,
-    kwargs), each worker already set up with its inputs."""
+    kwargs), each worker already set up with its inputs. Contestants named in ``informative`` feed no
+    score (the serial baseline, when the reference is measured): they are timed once a round, not
+    TIMINGS_PER_ROUND times, which matters when the serial baseline takes seconds a call."""
     repeats = {}
     for name, (worker, function, kwargs) in contestants.items():
         _timed(worker, function, 1, kwargs, time_limit)  # warm-up: compile, fault in pages
@@ -47,8 +49,10 @@ def interleaved(contestants: dict[str, tuple[Worker, str, dict]], rounds: int,
         shift = round_index % len(names)
         order = names[shift:] + names[:shift]
         best = {name: float("inf") for name in names}
-        for _ in range(TIMINGS_PER_ROUND):
+        for timing_index in range(TIMINGS_PER_ROUND):
             for name in order:
+                if timing_index and name in informative:
+                    continue
                 worker, function, kwargs = contestants[name]
                 best[name] = min(best[name], _timed(worker, function, repeats[name], kwargs, time_limit))
         for name in names:
