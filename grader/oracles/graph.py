@@ -31,6 +31,7 @@ import numpy as np
 
 PAGERANK_TOLERANCE = 1e-6  # max-abs, derived above
 FIXED_POINT_TOL = 1e-13
+MAX_ITERATIONS = 1000  # 0.85**1000 ~ 1e-71: far past FIXED_POINT_TOL; a guard against a rounding-noise floor
 
 
 def _gather_neighbors(offsets: np.ndarray, neighbors: np.ndarray, vertices: np.ndarray) -> np.ndarray:
@@ -76,7 +77,7 @@ def pagerank(g, damping: float = 0.85) -> np.ndarray:
     """The fixed point x* of F, to FIXED_POINT_TOL in L1 (see the module docstring)."""
     n = g.num_vertices
     x = np.full(n, 1.0 / n) if n else np.zeros(0)
-    while n:
+    for _ in range(MAX_ITERATIONS if n else 0):
         new = pagerank_step(g, x, damping)
         change = np.abs(new - x).sum()
         x = new
