@@ -94,7 +94,7 @@ def speed(variant: str, *, scale: int = CPU_SCALE, fallback_bfs: float, fallback
     return (Benchmark(name=f"bfs_hybrid speed, R-MAT scale {scale}{suffix}",
                       inputs=f"{BASELINE_MODULE}:make_bfs_inputs", learner=bfs_learner,
                       baseline=Contestant("bfs", prepare=f"{BASELINE_MODULE}:to_scipy"), verify=verify_bfs,
-                      fallback_speedup=fallback_bfs, work=("traversed edges", edges), rounds=5, **common),
+                      fallback_speedup=fallback_bfs, work=("traversed edges", edges), rounds=7, **common),
             Benchmark(name=f"pagerank speed, R-MAT scale {scale}{suffix}",
                       inputs=f"{BASELINE_MODULE}:make_pagerank_inputs", learner=pagerank_learner,
                       baseline=Contestant("pagerank", prepare=f"{BASELINE_MODULE}:to_scipy_pagerank"),
