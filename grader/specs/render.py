@@ -6,9 +6,8 @@ few overlapping circles in distinct colours (any out-of-order blend fails), circ
 pixel, no circles at all, and frames of 1..100 pixels a side (tiny on the CUDA simulator).
 
 Speed, at 1024x1024: threaded and simd on rand10k (the serial baseline takes ~0.5 s a frame on one core);
-cuda, kernel only (scene and frame already on the GPU), on rand100k (2 points) and snowsingle (2), with
-biglittle timed and reported but not graded (a ~0.5 ms kernel: see the handout). See
-assignments/render/README.md.
+cuda, kernel only (scene and frame already on the GPU), on rand100k (2 points), snowsingle (1) and
+biglittle (1). See assignments/render/README.md.
 """
 
 from __future__ import annotations
@@ -167,11 +166,11 @@ ASSIGNMENT = Assignment(
         correctness("cuda"),
         speed("cuda", "rand100k", points=2, fallback_speedup=800.0, learner=ON_DEVICE, needs_gpu=True,
               name=f"speed (kernel only), rand100k {SIZE}x{SIZE}", rounds=5),
-        speed("cuda", "snowsingle", points=2, fallback_speedup=400.0, learner=ON_DEVICE, needs_gpu=True,
+        speed("cuda", "snowsingle", points=1, fallback_speedup=400.0, learner=ON_DEVICE, needs_gpu=True,
               name=f"speed (kernel only), snowsingle {SIZE}x{SIZE}"),
         # Reported, not graded: a ~0.5 ms kernel, where two runs of the identical reference code timed 1.3x
         # apart on an H100 (see the handout). Worth its point again once sub-millisecond GPU timing is stable.
-        speed("cuda", "biglittle", points=0, fallback_speedup=1000.0, learner=ON_DEVICE, needs_gpu=True,
+        speed("cuda", "biglittle", points=1, fallback_speedup=1000.0, learner=ON_DEVICE, needs_gpu=True,
               name=f"speed (kernel only), biglittle {SIZE}x{SIZE}"),
     ),
     pictures=pictures,
