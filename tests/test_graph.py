@@ -16,6 +16,7 @@ from grader.oracles import graph as oracle
 from grader.spec import Mismatch, Profile
 from grader.specs import graph as spec
 from grader.strategies import graph as strategies
+from support import LocalCall
 
 pytestmark = pytest.mark.graph
 CPU = Profile("cpu")
@@ -47,16 +48,6 @@ def pagerank_by_dense_solve(n, tails, heads, damping=0.85):
         transition[v, u] += 1.0 / out_degree[u]
     transition[:, out_degree == 0] = 1.0 / n
     return np.linalg.solve(np.eye(n) - damping * transition, np.full(n, (1.0 - damping) / n))
-
-
-class FakeCall:
-    """Runs a local function as the grader's sandbox would, for checking the spec's checks directly."""
-
-    def __init__(self, variant, module, **overrides):
-        self.variant, self.module, self.overrides = variant, module, overrides
-
-    def __call__(self, function, *args, **kwargs):
-        return self.overrides.get(function, getattr(self.module, function))(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------- graph type
@@ -156,8 +147,8 @@ CPU_VARIANTS = ("threaded", "simd")
 def test_solutions_pass_the_edge_cases(variant):
     module = importlib.import_module(f"solutions.graph.{variant}")
     for case in strategies.edge_cases(CPU):
-        spec.check_bfs(FakeCall(variant, module), case)
-        spec.check_pagerank(FakeCall(variant, module), case)
+        spec.check_bfs(LocalCall(module, variant), case)
+        spec.check_pagerank(LocalCall(module, variant), case)
 
 
 @pytest.mark.parametrize("variant", CPU_VARIANTS)
@@ -167,8 +158,8 @@ def test_solutions_agree_with_the_oracle_on_drawn_graphs(variant):
     @settings(max_examples=30, deadline=None)
     @given(strategies.cases(CPU))
     def agrees(case):
-        spec.check_bfs(FakeCall(variant, module), case)
-        spec.check_pagerank(FakeCall(variant, module), case)
+        spec.check_bfs(LocalCall(module, variant), case)
+        spec.check_pagerank(LocalCall(module, variant), case)
 
     agrees()
 
@@ -284,7 +275,7 @@ PLANTED = {
 def test_planted_bug_is_caught_by_the_edge_cases(bug):
     from solutions.graph import threaded
     overrides, check = PLANTED[bug]
-    call = FakeCall("threaded", threaded, **overrides)
+    call = LocalCall(threaded, "threaded", **overrides)
     with pytest.raises(Mismatch, match="^input: kind="):
         for case in strategies.edge_cases(CPU):
             check(call, case)
@@ -300,7 +291,7 @@ def test_broom_edge_case_makes_a_hybrid_switch_both_ways():
 
 def test_mutating_the_graph_is_caught():
     from solutions.graph import threaded
-    call = FakeCall("threaded", threaded, bfs_top_down=bfs_mutating_input)
+    call = LocalCall(threaded, "threaded", bfs_top_down=bfs_mutating_input)
     with pytest.raises(Mismatch):
         spec.check_bfs(call, strategies.GraphCase("grid", 12, 0, False, 7, 5))
 

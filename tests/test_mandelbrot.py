@@ -17,6 +17,7 @@ from grader.spec import Profile
 from grader.specs import mandelbrot as spec
 from grader.strategies import mandelbrot as strategies
 from solutions.mandelbrot import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
+from support import LocalCall
 
 pytestmark = pytest.mark.mandelbrot
 
@@ -146,13 +147,6 @@ def test_pictures_show_each_view_the_reference_a_diff_and_the_speedup_plot(tmp_p
     """The pictures hook on a small image, with a stand-in context that runs the solutions in this process."""
     small = {number: (*baseline.view(number), 64, 48, 64) for number in (1, 2)}
     monkeypatch.setattr(baseline, "make_inputs", lambda number: small[number])
-
-    class LocalCall:
-        def __init__(self, module, variant):
-            self.module, self.variant = module, variant
-
-        def __call__(self, function, *args, **kwargs):
-            return getattr(self.module, function)(*args, **kwargs)
 
     class Context:
         cores = 2

@@ -17,21 +17,12 @@ from grader.oracles import mandelbrot as oracle
 from grader.spec import Mismatch, Profile
 from grader.specs import mandelbrot as spec
 from grader.strategies import mandelbrot as strategies
+from support import LocalCall
 
 pytestmark = pytest.mark.mandelbrot
 
 CPU = Profile("cpu")
 F = np.float32
-
-
-class LocalCall:
-    """A stand-in for the sandbox's call: runs ``implementation`` in this process."""
-
-    def __init__(self, implementation, variant="threaded"):
-        self.implementation, self.variant = implementation, variant
-
-    def __call__(self, function, *args, **kwargs):
-        return self.implementation(*args, **kwargs)
 
 
 def _scalar_loop(x0, y0, dx, dy, width, height, max_iters, counts):
@@ -83,27 +74,27 @@ def test_an_fma_build_differs_from_the_oracle_yet_passes_on_the_full_views(numbe
     args = baseline.make_inputs(number)
     got = fma_build(*args)
     assert np.count_nonzero(got != spec._expected(args)) > 1000  # fused rounding does change counts...
-    spec.check_mandelbrot(LocalCall(fma_build), strategies.whole_view(number, *args[4:]))  # ...all excused
+    spec.check_mandelbrot(LocalCall(fma_build, "threaded"), strategies.whole_view(number, *args[4:]))  # ...all excused
 
 
 @pytest.mark.parametrize("number", [1, 2])
 def test_a_float64_computation_differs_from_the_oracle_yet_passes_on_the_full_views(number):
     args = baseline.make_inputs(number)
     assert np.count_nonzero(float64_build(*args) != spec._expected(args)) > 1000
-    spec.check_mandelbrot(LocalCall(float64_build), strategies.whole_view(number, *args[4:]))
+    spec.check_mandelbrot(LocalCall(float64_build, "threaded"), strategies.whole_view(number, *args[4:]))
 
 
 @needs_fma
 @given(case=strategies.cases(CPU))
 @settings(max_examples=60, deadline=None)
 def test_an_fma_build_passes_on_random_windows(case):
-    spec.check_mandelbrot(LocalCall(fma_build), case)
+    spec.check_mandelbrot(LocalCall(fma_build, "threaded"), case)
 
 
 @given(case=strategies.cases(CPU))
 @settings(max_examples=40, deadline=None)
 def test_a_float64_computation_passes_on_random_windows(case):
-    spec.check_mandelbrot(LocalCall(float64_build), case)
+    spec.check_mandelbrot(LocalCall(float64_build, "threaded"), case)
 
 
 def test_few_pixels_are_excused_on_view_1():
@@ -178,7 +169,7 @@ EDGE_CASES = strategies.edge_cases(CPU)[:-2]  # without the two full views, to k
 def test_the_edge_cases_catch_wrong_implementations(name):
     with pytest.raises(Mismatch, match="input: mandelbrot"):
         for case in EDGE_CASES:
-            spec.check_mandelbrot(LocalCall(WRONG[name]), case)
+            spec.check_mandelbrot(LocalCall(WRONG[name], "threaded"), case)
 
 
 @pytest.mark.parametrize("name", ["skip_last_row", "skip_middle_column", "count_one_more", "swap_x_and_y"])
@@ -186,15 +177,15 @@ def test_the_edge_cases_catch_wrong_implementations(name):
 def test_the_full_views_catch_a_skipped_row_or_column_and_off_by_one(name, number):
     args = baseline.make_inputs(number)
     with pytest.raises(Mismatch, match="differ where rounding cannot explain it"):
-        spec.check_mandelbrot(LocalCall(WRONG[name]), strategies.whole_view(number, *args[4:]))
+        spec.check_mandelbrot(LocalCall(WRONG[name], "threaded"), strategies.whole_view(number, *args[4:]))
 
 
 def test_a_transposed_non_square_image_is_reported_as_a_wrong_shape():
     case = strategies.whole_view(1, 7, 13, 50)
     with pytest.raises(Mismatch, match=r"expected shape \(13, 7\), got \(7, 13\)"):
-        spec.check_mandelbrot(LocalCall(_transposed), case)
+        spec.check_mandelbrot(LocalCall(_transposed, "threaded"), case)
 
 
 def test_the_correct_plain_build_passes_the_same_cases():  # the planted bugs fail for their bug, not the harness
     for case in EDGE_CASES:
-        spec.check_mandelbrot(LocalCall(_correct), case)
+        spec.check_mandelbrot(LocalCall(_correct, "threaded"), case)

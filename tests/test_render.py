@@ -20,6 +20,7 @@ from grader.spec import Mismatch, Profile
 from grader.specs import render as spec
 from grader.strategies import render as strategies
 from solutions.render import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
+from support import LocalCall
 
 pytestmark = pytest.mark.render
 
@@ -29,17 +30,6 @@ SIMULATOR = Profile("simulator", simulated=True)
 
 def _short(case) -> str:
     return f"{case.width}x{case.height}-{case.circles}-{case.layout}"
-
-
-class LocalCall:
-    """A stand-in for the sandbox's call: runs ``implementation`` in this process."""
-
-    def __init__(self, implementation, variant="simd"):
-        self.implementation = implementation
-        self.variant = variant
-
-    def __call__(self, function, *args, **kwargs):
-        return self.implementation(*args, **kwargs)
 
 
 # -- an independent definition: pure Python, one pixel at a time, exact rational-free float64 ----------------

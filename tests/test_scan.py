@@ -18,22 +18,12 @@ from grader.spec import Mismatch, Profile
 from grader.specs import scan as spec
 from grader.strategies import scan as strategies
 from solutions.scan import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
+from support import LocalCall
 
 pytestmark = pytest.mark.scan
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)
-
-
-class LocalCall:
-    """A stand-in for the sandbox's call: runs ``implementation`` in this process."""
-
-    def __init__(self, implementation, variant="simd"):
-        self.implementation = implementation
-        self.variant = variant
-
-    def __call__(self, function, *args, **kwargs):
-        return self.implementation(*args, **kwargs)
 
 
 # -- the oracle against the definition ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.spec import Profile
+from grader.strategies import array_lengths
 
 # Lengths that break decompositions: empty, one, primes, around powers of two and block sizes.
 EDGE_LENGTHS_SIMULATOR = (0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 256, 257, 511, 512, 513, 1025)
@@ -41,12 +42,7 @@ def max_length(profile: Profile) -> int:
 
 
 def lengths(profile: Profile):
-    """Mostly short lengths (where shrinking lands), some near powers of two, some large."""
-    largest = max_length(profile)
-    near_powers = st.integers(0, largest.bit_length() - 1).flatmap(
-        lambda k: st.sampled_from([2**k - 1, 2**k, 2**k + 1]))
-    return st.one_of(st.integers(0, 300), near_powers.filter(lambda n: n <= largest),
-                     st.integers(0, largest))
+    return array_lengths(max_length(profile))
 
 
 def scalars():

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from grader.oracles.scan import value_bound
 from grader.spec import Profile
+from grader.strategies import array_lengths
 
 KINDS = ("ones", "mod10", "signed", "extreme", "runs", "last_pair")
 
@@ -70,12 +71,7 @@ def max_length(profile: Profile) -> int:
 
 
 def lengths(profile: Profile):
-    """Mostly short lengths (where shrinking lands), some near powers of two, some large."""
-    largest = max_length(profile)
-    near_powers = st.integers(0, largest.bit_length() - 1).flatmap(
-        lambda k: st.sampled_from([2**k - 1, 2**k, 2**k + 1]))
-    return st.one_of(st.integers(0, 300), near_powers.filter(lambda n: n <= largest),
-                     st.integers(0, largest))
+    return array_lengths(max_length(profile))
 
 
 def cases(profile: Profile):
