@@ -98,7 +98,9 @@ class Grader:
     def __init__(self, assignment: Assignment, options: Options):
         self.assignment = assignment
         self.options = options
-        self.correct: dict[tuple[str, int], bool] = {}  # (variant, ranks) -> passed its correctness
+        # (variant, ranks) -> why its correctness failed (first line); a variant with several correctness
+        # tasks (scan: exclusive_scan and find_repeats) is correct only if none is here.
+        self.incorrect: dict[tuple[str, int], str] = {}
 
     def learner_source(self, variant: str) -> Source:
         return Source.learner(self.options.submission, self.assignment.name, variant,
@@ -157,16 +159,13 @@ class Grader:
                                        max_examples=self.options.max_examples)
         except WorkerFailure as failure:
             result.message = str(failure)
-            self.correct[(task.variant, task.ranks)] = False
-            return
-        where = " on numba's CUDA simulator (no GPU here)" if profile.simulated else ""
-        result.message = verdict.message + where
-        if verdict.passed:
-            result.status, result.points = "passed", task.points
-        # A variant with several correctness tasks (scan: exclusive_scan and find_repeats) is correct only
-        # if all of them pass.
-        key = (task.variant, task.ranks)
-        self.correct[key] = self.correct.get(key, True) and verdict.passed
+        else:
+            where = " on numba's CUDA simulator (no GPU here)" if profile.simulated else ""
+            result.message = verdict.message + where
+            if verdict.passed:
+                result.status, result.points = "passed", task.points
+                return
+        self.incorrect.setdefault((task.variant, task.ranks), result.message.splitlines()[0])
 
     # -- inspection ---------------------------------------------------------------------------------------
     def _inspection(self, task: Inspection, result: TaskResult) -> None:
@@ -185,8 +184,9 @@ class Grader:
 
     # -- speed --------------------------------------------------------------------------------------------
     def _speed(self, task: Benchmark, result: TaskResult) -> None:
-        if self.correct.get((task.variant, task.ranks)) is False:
-            result.message = "not timed: the correctness task of this variant must pass first"
+        why = self.incorrect.get((task.variant, task.ranks))
+        if why:
+            result.message = f"not timed until correct: {why}"
             return
         reference = self.reference_source(task.variant)
         limits = _limits(self.options, task.variant, task.time_limit_s)
