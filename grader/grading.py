@@ -196,28 +196,34 @@ class Grader:
             sides["reference"] = (reference, task.learner, _options_for(task.variant, task.ranks), task.kwargs)
         sides["learner"] = (self.learner_source(task.variant), task.learner,
                             _options_for(task.variant, task.ranks), task.kwargs)
-        workers: dict[str, Worker] = {}
+        informative = frozenset({"serial"} if reference is not None else ())
+        # A scored side runs in several processes (see timing.py: one process can be persistently slower
+        # than another running the same code). MPI sides keep one: idle MPI ranks poll, stealing cores.
+        per_side = 1 if task.ranks else timing.PROCESSES_PER_SIDE
+        workers: dict[str, list[Worker]] = {}
         try:
             for side, (source, contestant, worker_options, _) in sides.items():
-                worker = Worker(source, limits, worker_options)
-                workers[side] = worker
-                try:
-                    worker.start()
-                    worker.request(("setup", task.inputs, task.params, contestant.prepare), task.time_limit_s)
-                except WorkerFailure as failure:
-                    raise WorkerFailure(f"{side}: {failure}" if side != "learner" else str(failure)) from None
+                for _ in range(1 if side in informative else per_side):
+                    worker = Worker(source, limits, worker_options)
+                    workers.setdefault(side, []).append(worker)
+                    try:
+                        worker.start()
+                        worker.request(("setup", task.inputs, task.params, contestant.prepare),
+                                       task.time_limit_s)
+                    except WorkerFailure as failure:
+                        raise WorkerFailure(f"{side}: {failure}" if side != "learner" else str(failure)) from None
             times = timing.interleaved(
-                {side: (workers[side], contestant.function, kwargs)
+                {side: [(worker, contestant.function, kwargs) for worker in workers[side]]
                  for side, (_, contestant, _, kwargs) in sides.items()},
-                rounds=task.rounds, time_limit=task.time_limit_s,
-                informative=frozenset({"serial"} if reference is not None else ()))
-            output = workers["learner"].request(("collect", task.learner.collect), task.time_limit_s)[0]
+                rounds=task.rounds, time_limit=task.time_limit_s, informative=informative)
+            output = workers["learner"][0].request(("collect", task.learner.collect), task.time_limit_s)[0]
         except WorkerFailure as failure:
             result.message = str(failure)
             return
         finally:
-            for worker in workers.values():
-                worker.close()
+            for side_workers in workers.values():
+                for worker in side_workers:
+                    worker.close()
         self._score(task, result, times, output, reference is not None)
 
     def _score(self, task: Benchmark, result: TaskResult, times: dict, output, have_reference: bool) -> None:

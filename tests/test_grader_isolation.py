@@ -138,7 +138,7 @@ def test_forged_clocks_and_skipped_repeats_do_not_buy_speed(tmp_path):
         worker.request(("setup", "grader.baselines.saxpy:make_inputs", {"n": 2**16}, None))
         with pytest.raises(WorkerFailure, match=r"timing refused: \d+ repeated calls of saxpy took .* each, "
                                                 r"but one call takes .*: the repeated calls were skipped"):
-            timing.interleaved({"learner": (worker, "saxpy", {})}, rounds=3, time_limit=60)
+            timing.interleaved({"learner": [(worker, "saxpy", {})]}, rounds=3, time_limit=60)
 
 
 # -- bad input: one line, the documented exit code --------------------------------------------------------------
