@@ -8,6 +8,7 @@ failure of the learner's code is caught here and becomes that task's message.
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Callable
 from grader import machine, scoring, timing
 from grader.correctness import run_property
 from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
-from grader.spec import Assignment, Benchmark, Inspection, Mismatch, Profile, Property, Task
+from grader.spec import Assignment, Benchmark, Inspection, Mismatch, Profile, Property, Task, resolve
 
 
 @dataclass
@@ -228,17 +229,17 @@ class Grader:
 
     def _score(self, task: Benchmark, result: TaskResult, times: dict, output, have_reference: bool) -> None:
         try:
-            task.verify(task.params, _make_inputs(task), output)
+            task.verify(task.params, resolve(task.inputs)(**task.params), output)
         except Mismatch as wrong:
             result.message = f"the timed run returned a wrong answer: {wrong}"
             return
         reference_times = times.get("reference") or scoring.fallback_reference_times(
             times["serial"], task.fallback_speedup)
         ratio = scoring.paired_ratio(times["learner"], reference_times)
-        learner_s = _median(times["learner"])
-        timings = {"serial_s": _median(times["serial"]), "learner_s": learner_s,
-                   "reference_s": _median(reference_times), "ratio_to_reference": ratio,
-                   "speedup_vs_serial": _median(times["serial"]) / learner_s,
+        learner_s = statistics.median(times["learner"])
+        timings = {"serial_s": statistics.median(times["serial"]), "learner_s": learner_s,
+                   "reference_s": statistics.median(reference_times), "ratio_to_reference": ratio,
+                   "speedup_vs_serial": statistics.median(times["serial"]) / learner_s,
                    "reference_measured": have_reference}
         if task.bytes_moved:
             timings["learner_gbps"] = task.bytes_moved / learner_s / 1e9
@@ -255,16 +256,3 @@ class Grader:
         result.message = (f"{ratio:.2f}x the time of {against}: {fraction:.0%} of the speed points; {speedup}"
                           if task.points else f"{ratio:.2f}x the time of {against} (not graded); {speedup}")
         result.status = "passed" if fraction == 1.0 else "failed"
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def _make_inputs(task: Benchmark):
-    import importlib
-
-    module, _, function = task.inputs.partition(":")
-    return getattr(importlib.import_module(module), function)(**task.params)

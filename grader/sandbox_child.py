@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.spec import resolve
+
 LEARNER_PACKAGE = "submission"
 CHECKOUT = Path(__file__).resolve().parent.parent
 SOLUTIONS = CHECKOUT / "solutions"
@@ -250,8 +252,8 @@ class Child:
         return ("ok", _plain(result), modified)
 
     def do_setup(self, inputs: str, params: dict, prepare: str | None):
-        host_inputs = _resolve(inputs)(**params)
-        self.bench_args = _resolve(prepare)(*host_inputs) if prepare else host_inputs
+        host_inputs = resolve(inputs)(**params)
+        self.bench_args = resolve(prepare)(*host_inputs) if prepare else host_inputs
         return ("ok",)
 
     def do_run(self, function: str, repeats: int, kwargs: dict):
@@ -262,11 +264,11 @@ class Child:
         return ("ok",)
 
     def do_collect(self, collect: str | None):
-        output = _resolve(collect)(self.bench_args, self.bench_output) if collect else self.bench_output
+        output = resolve(collect)(self.bench_args, self.bench_output) if collect else self.bench_output
         return ("ok", _plain(output))
 
     def do_inspect(self, inspector: str):
-        return ("ok", tuple(_resolve(inspector)(self.module)))
+        return ("ok", tuple(resolve(inspector)(self.module)))
 
     # -- helpers -----------------------------------------------------------------------------------------
     def lookup(self, function: str):
@@ -378,11 +380,6 @@ def _walk(path, value, depth):
 def _same(saved: np.ndarray, now: np.ndarray) -> bool:
     return saved.shape == now.shape and saved.dtype == now.dtype and np.array_equal(
         saved, now, equal_nan=saved.dtype.kind in "fc")
-
-
-def _resolve(reference: str):
-    module, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module), attribute)
 
 
 def _synchronize_gpu() -> None:

@@ -16,8 +16,16 @@ Nothing in this module runs learner code; it only describes what to run.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
+
+
+def resolve(reference: str):
+    """The object a "package.module:function" reference names (a Benchmark's ``inputs``, a Contestant's
+    ``prepare`` and ``collect``, an Inspection's ``inspect``)."""
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 class Mismatch(AssertionError):

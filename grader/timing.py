@@ -32,7 +32,6 @@ MIN_CHUNK_S = 0.05
 MAX_CHUNK_S = 2.0
 MAX_REPEATS = 2000
 PROCESSES_PER_SIDE = 3
-TIMINGS_PER_ROUND = PROCESSES_PER_SIDE  # one timing per process per round
 
 
 def _timed(worker: Worker, function: str, repeats: int, kwargs: dict, time_limit: float) -> float:

@@ -7,7 +7,7 @@ import pytest
 
 from grader import scoring
 from grader.spec import Benchmark
-from grader.timing import TIMINGS_PER_ROUND
+from grader.timing import PROCESSES_PER_SIDE
 
 ROUNDS = next(f.default for f in dataclasses.fields(Benchmark) if f.name == "rounds")
 
@@ -46,12 +46,12 @@ def _interference(rng: random.Random) -> float:
 def _noisy_grading(true_ratio: float, rng: random.Random, rounds: int = ROUNDS) -> float:
     """Points fraction from one simulated grading run on a busy 2-core laptop: every timing suffers its own
     interference, and each round a shared slowdown of up to 2x (thermal throttling, a background job).
-    As grader/timing.py does, a round keeps each contestant's fastest of TIMINGS_PER_ROUND timings."""
+    As grader/timing.py does, a round keeps each contestant's fastest of its PROCESSES_PER_SIDE timings (one per process)."""
     reference, learner = [], []
     for _ in range(rounds):
         load = rng.uniform(1.0, 2.0)
-        reference.append(0.01 * load * min(_interference(rng) for _ in range(TIMINGS_PER_ROUND)))
-        learner.append(0.01 * true_ratio * load * min(_interference(rng) for _ in range(TIMINGS_PER_ROUND)))
+        reference.append(0.01 * load * min(_interference(rng) for _ in range(PROCESSES_PER_SIDE)))
+        learner.append(0.01 * true_ratio * load * min(_interference(rng) for _ in range(PROCESSES_PER_SIDE)))
     return scoring.speed_fraction(scoring.paired_ratio(learner, reference))
 
 

@@ -37,26 +37,24 @@ def _expect_unchanged(a, case: strategies.ScanCase) -> None:
         raise Mismatch("the function modified its input a")
 
 
-def check_exclusive_scan(call: Call, case: strategies.ScanCase) -> None:
-    a = case.array()
-    expected = oracle.exclusive_scan(a)  # before the call: the answer to the input as drawn
-    got = call("exclusive_scan", a, **_threads(call))
-    try:
-        _expect_unchanged(a, case)
-        expect_array(got, expected, what="exclusive_scan(a)")
-    except Mismatch as wrong:
-        raise Mismatch(f"input: {case}\n{wrong}") from None
+def _checker(function: str, answer):
+    """The check for ``function``: compare with ``answer`` (the oracle) computed before the call."""
+
+    def check(call: Call, case: strategies.ScanCase) -> None:
+        a = case.array()
+        expected = answer(a)  # before the call: the answer to the input as drawn
+        got = call(function, a, **_threads(call))
+        try:
+            _expect_unchanged(a, case)
+            expect_array(got, expected, what=f"{function}(a)")
+        except Mismatch as wrong:
+            raise Mismatch(f"input: {case}\n{wrong}") from None
+
+    return check
 
 
-def check_find_repeats(call: Call, case: strategies.ScanCase) -> None:
-    a = case.array()
-    expected = oracle.find_repeats(a)  # before the call: the answer to the input as drawn
-    got = call("find_repeats", a, **_threads(call))
-    try:
-        _expect_unchanged(a, case)
-        expect_array(got, expected, what="find_repeats(a)")
-    except Mismatch as wrong:
-        raise Mismatch(f"input: {case}\n{wrong}") from None
+check_exclusive_scan = _checker("exclusive_scan", oracle.exclusive_scan)
+check_find_repeats = _checker("find_repeats", oracle.find_repeats)
 
 
 def verify_scan(params: dict, inputs, output) -> None:
