@@ -39,7 +39,6 @@ from grader import registry
 from grader.sandbox import CHECKOUT
 
 EXIT_OK, EXIT_USAGE = 0, 2
-PER_ASSIGNMENT_DIRS = ("specs", "oracles", "strategies", "baselines")
 COURSE_FILES = ("__init__.py", "common.py")  # the course's, not the student's: staged from the bundle
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
 
@@ -103,24 +102,15 @@ def _main(argv: list[str]) -> int:
 
 
 def _assignments(spec: str | None) -> list[str]:
-    present = registry.available()
     if not spec:
-        if not present:
-            raise UsageError("no assignment in this checkout to bundle")
-        return present
+        return registry.names()
     names = []
     for word in filter(None, (w.strip() for w in spec.split(","))):
         try:
             resolved = registry.resolve(word)
         except registry.UnknownAssignment as error:
             raise UsageError(str(error)) from None
-        for name in resolved:
-            if name not in present:
-                if word.lower() == "all":
-                    continue
-                raise UsageError(f"assignment {name} is not in this checkout yet")
-            if name not in names:
-                names.append(name)
+        names += [name for name in resolved if name not in names]
     if not names:
         raise UsageError(f"--assignments {spec!r} names no assignment")
     return names
@@ -136,9 +126,8 @@ def _wanted(relative: Path, names: list[str]) -> bool:
     if top == "pyproject.toml" or (top == "README.md" and len(parts) == 1):
         return True
     if top == "grader":
-        if len(parts) == 3 and parts[1] in PER_ASSIGNMENT_DIRS and parts[2] != "__init__.py":
-            stem = Path(parts[2]).stem
-            return any(stem == name or stem.startswith(name + "_") for name in names)
+        if len(parts) > 3 and parts[1] == "suites":  # grader/suites/<name>/...: only the assignments bundled
+            return parts[2] in names
         return True
     if top in ("assignments", "solutions"):
         return len(parts) == 2 and parts[1] == "__init__.py" or (len(parts) > 2 and parts[1] in names)
@@ -158,7 +147,8 @@ def write_bundle(out: Path, names: list[str], *, quick: bool = False) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
             copied += 1
-    extras = "[mpi]" if "graph" in names else ""
+    needs_mpi = any(getattr(task, "ranks", 0) for name in names for task in registry.load(name).tasks)
+    extras = "[mpi]" if needs_mpi else ""
     _write_script(out / "setup.sh", SETUP_SH.replace("@EXTRAS@", extras))
     grader_args = ["--quick"] if quick else []
     _write_script(out / "run_autograder", RUN_AUTOGRADER.replace("@ASSIGNMENTS@", " ".join(names)).replace(

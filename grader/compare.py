@@ -1,6 +1,6 @@
 """Comparing a learner's answer with the oracle's, with messages that say exactly what differs.
 
-Every check in ``grader/specs`` reports through :func:`expect_array`, so every assignment words a wrong
+Every check in ``grader/suites/*/tasks.py`` reports through :func:`expect_array`, so every assignment words a wrong
 dtype, a wrong shape or a wrong value the same way.
 """
 

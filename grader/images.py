@@ -1,6 +1,7 @@
 """Pictures for ``--images DIR``: PNG frames, diff heat maps and speedup plots.
 
-An assignment opts in with ``Assignment.pictures(context, out_dir) -> list[str]`` (paths written). The
+An assignment opts in with a module ``grader/suites/<name>/pictures.py`` defining
+``pictures(context, out_dir) -> list[str]`` (the paths written). The
 context gives it the learner's and the reference's functions through the same sandbox as grading:
 
 * ``context.call(variant)`` -> a ``Call`` into the learner's variant (or None if it cannot be loaded)
@@ -12,6 +13,7 @@ context gives it the learner's and the reference's functions through the same sa
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import numpy as np
@@ -131,9 +133,14 @@ def write_pictures(assignment, options, out_dir: str) -> list[str]:
     """
     from grader.spec import Mismatch
 
+    try:
+        hook = importlib.import_module(f"grader.suites.{assignment.name}.pictures").pictures
+    except ModuleNotFoundError:
+        print(f"  {assignment.name} draws no pictures")
+        return []
     context = PictureContext(assignment, options)
     try:
-        return assignment.pictures(context, os.path.join(out_dir, assignment.name))
+        return hook(context, os.path.join(out_dir, assignment.name))
     except Mismatch as failure:
         print(f"  pictures stopped: {failure}")
         return []

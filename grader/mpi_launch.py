@@ -21,9 +21,9 @@ def check(module) -> int:
     from mpi4py import MPI
 
     from grader.compare import expect_array
-    from grader.oracles import graph as oracle
+    from grader.suites.graph import oracle
     from grader.spec import Mismatch, Profile
-    from grader.strategies import graph as strategies
+    from grader.suites.graph import cases as strategies
 
     comm = MPI.COMM_WORLD
     rng = np.random.default_rng(7)
@@ -57,7 +57,7 @@ def check(module) -> int:
 def timing(module, scale: int) -> int:
     from mpi4py import MPI
 
-    from grader.baselines.graph import make_bfs_inputs
+    from grader.suites.graph.baseline import make_bfs_inputs
 
     comm = MPI.COMM_WORLD
     g, source = make_bfs_inputs(scale)

@@ -1,48 +1,55 @@
-"""The five assignments, found by number or name: ``2``, ``assignment2``, ``saxpy`` all mean SAXPY.
-
-Each assignment's declaration lives in ``grader/specs/<name>.py`` as ``ASSIGNMENT``.
+"""The assignments, discovered: every package ``grader/suites/<name>/`` whose ``tasks.py`` declares
+``ASSIGNMENT``. ``2``, ``assignment2`` and ``saxpy`` all name SAXPY; the numbers and titles come from
+the declarations themselves, so this module holds no list of assignments.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
 
+from grader import suites
 from grader.spec import Assignment
-
-NAMES = {1: "mandelbrot", 2: "saxpy", 3: "scan", 4: "render", 5: "graph"}
 
 
 class UnknownAssignment(LookupError):
     pass
 
 
+@functools.cache
+def assignments() -> dict[str, Assignment]:
+    """Every declared assignment, by name, in the order of their numbers."""
+    found = []
+    for package in pkgutil.iter_modules(suites.__path__):
+        if package.ispkg:
+            found.append(importlib.import_module(f"{suites.__name__}.{package.name}.tasks").ASSIGNMENT)
+    found.sort(key=lambda assignment: assignment.number)
+    return {assignment.name: assignment for assignment in found}
+
+
+def names() -> list[str]:
+    return list(assignments())
+
+
+def load(name: str) -> Assignment:
+    return assignments()[name]
+
+
 def resolve(word: str) -> list[str]:
     """Assignment names meant by ``word`` (``all`` means every one)."""
     word = word.strip().lower()
     if word == "all":
-        return list(NAMES.values())
+        return names()
+    by_number = {assignment.number: name for name, assignment in assignments().items()}
     number = word.removeprefix("assignment")
-    if number.isdigit() and int(number) in NAMES:
-        return [NAMES[int(number)]]
-    if word in NAMES.values():
+    if number.isdigit() and int(number) in by_number:
+        return [by_number[int(number)]]
+    if word in assignments():
         return [word]
-    choices = ", ".join(f"{n} ({name})" for n, name in NAMES.items())
-    raise UnknownAssignment(f"unknown assignment {word!r}; choose one of {choices}, or all")
+    raise UnknownAssignment(f"unknown assignment {word!r}; choose one of {choices()}, or all")
 
 
-def load(name: str) -> Assignment:
-    return importlib.import_module(f"grader.specs.{name}").ASSIGNMENT
-
-
-def available() -> list[str]:
-    """Names whose declaration exists in this checkout."""
-    found = []
-    for name in NAMES.values():
-        try:
-            importlib.import_module(f"grader.specs.{name}")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"grader.specs.{name}":
-                raise
-            continue
-        found.append(name)
-    return found
+def choices() -> str:
+    """``1 (mandelbrot), 2 (saxpy), ...``: how help texts and errors name the assignments."""
+    return ", ".join(f"{assignment.number} ({name})" for name, assignment in assignments().items())

@@ -1,6 +1,6 @@
 """The vocabulary an assignment uses to tell the grader what to check.
 
-An assignment is declared once, in ``grader/specs/<name>.py``, as an :class:`Assignment` holding
+An assignment is declared once, in ``grader/suites/<name>/tasks.py``, as an :class:`Assignment` holding
 :class:`Task` objects. Each task is one of three kinds:
 
 * :class:`Property`  -- correctness. Hypothesis draws cases; the learner's function runs in a sandboxed
@@ -154,8 +154,8 @@ class Assignment:
     """One assignment: its number and name (``python -m grader 2`` or ``saxpy``), its variants and tasks.
 
     ``functions`` lists the functions every variant module must define (checked before grading, so a
-    missing one is one clear message). ``pictures``, if given, is called by ``--images DIR`` as
-    ``pictures(context, out_dir) -> list[str]`` (see grader/images.py).
+    missing one is one clear message). Pictures for ``--images DIR`` live beside the declaration, in the
+    suite's ``pictures.py`` (see grader/images.py).
     """
 
     number: int
@@ -164,7 +164,6 @@ class Assignment:
     variants: tuple[str, ...]
     functions: dict[str, tuple[str, ...]]  # variant -> required function names
     tasks: tuple[Task, ...]
-    pictures: Callable[..., list[str]] | None = None
 
     @property
     def max_score(self) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import machine
+from grader import machine, registry
 
 if machine.cuda_gpu() is None:
     # Without a GPU, CUDA code imported by the tests runs on numba's simulator. This must be set before
@@ -19,7 +19,22 @@ if machine.cuda_gpu() is None:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config):
+    for name, assignment in registry.assignments().items():
+        config.addinivalue_line("markers", f"{name}: assignment {assignment.number}, {assignment.title}")
+
+
+def _assignment_of(item) -> str | None:
+    """``tests/test_<name>.py`` and ``tests/test_<name>_*.py`` test assignment <name>."""
+    stem = item.path.stem.removeprefix("test_")
+    return next((name for name in registry.names() if stem == name or stem.startswith(f"{name}_")), None)
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = _assignment_of(item)
+        if name:
+            item.add_marker(getattr(pytest.mark, name))
     no_gpu = pytest.mark.skip(reason="no CUDA GPU on this machine (run these on the GPU machine)")
     no_mpi = pytest.mark.skip(reason=f"no MPI here ({machine.MPI_INSTALL_HINT})")
     for item in items:

@@ -41,7 +41,7 @@ CASES = {
     "import_solutions": r"tried to import the reference solutions",
     "read_solutions": r"tried to read the reference solutions \(solutions/saxpy/",
     "oracle_patch": r"expected np\.float32\(-?[0-9.e-]+\), got np\.float32\(0\.0\)",
-    "write_results": r"tried to write .*results\.json.*tried to write grader/oracles/saxpy\.py",
+    "write_results": r"tried to write .*results\.json.*tried to write grader/suites/saxpy/oracle\.py",
     "syntax_error": r"syntax error in .*saxpy/threaded\.py:4: expected ':'",
     "missing_function": r"threaded\.py defines no function saxpy",
     "wrong_signature": r"wrong signature: saxpy\(a, x\) cannot be called as saxpy\(float32, ndarray, ndarray, "
@@ -71,7 +71,7 @@ def _grade(case: str, root: Path) -> dict:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("planted")
-    guarded = {path: _sha(path) for path in [ROOT / "grader" / "oracles" / "saxpy.py",
+    guarded = {path: _sha(path) for path in [ROOT / "grader" / "suites" / "saxpy" / "oracle.py",
                                              ROOT / "solutions" / "saxpy" / "threaded.py"] if path.exists()}
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {case: pool.submit(_grade, case, root) for case in CASES}
@@ -135,7 +135,7 @@ def test_forged_clocks_and_skipped_repeats_do_not_buy_speed(tmp_path):
     (tmp_path / "saxpy").mkdir()
     shutil.copy(PLANTED / "forge_timing" / "saxpy" / "threaded.py", tmp_path / "saxpy" / "threaded.py")
     with Worker(Source.learner(tmp_path, "saxpy", "threaded", ("saxpy",)), Limits(call_time_s=60)) as worker:
-        worker.request(("setup", "grader.baselines.saxpy:make_inputs", {"n": 2**16}, None))
+        worker.request(("setup", "grader.suites.saxpy.baseline:make_inputs", {"n": 2**16}, None))
         with pytest.raises(WorkerFailure, match=r"timing refused: \d+ repeated calls of saxpy took .* each, "
                                                 r"but one call takes .*: the repeated calls were skipped"):
             timing.interleaved({"learner": [(worker, "saxpy", {})]}, rounds=3, time_limit=60)

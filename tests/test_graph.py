@@ -12,13 +12,12 @@ from hypothesis import given, settings
 
 from assignments.graph.common import (Graph, GraphFormatError, chain, from_edges, grid_2d, load_edge_list,
                                       load_matrix_market, rmat, uniform_random)
-from grader.oracles import graph as oracle
+from grader.suites.graph import oracle
 from grader.spec import Mismatch, Profile
-from grader.specs import graph as spec
-from grader.strategies import graph as strategies
+from grader.suites.graph import tasks as spec
+from grader.suites.graph import cases as strategies
 from support import LocalCall
 
-pytestmark = pytest.mark.graph
 CPU = Profile("cpu")
 
 
@@ -186,7 +185,7 @@ def test_benchmark_verifiers_accept_the_reference_and_reject_a_wrong_answer():
 
 
 def test_scipy_baselines_agree_with_the_oracle():
-    from grader.baselines import graph as baselines
+    from grader.suites.graph import baseline as baselines
     g, source = baselines.make_bfs_inputs(10)
     assert baselines.bfs(*baselines.to_scipy(g, source)).tolist() == oracle.bfs(g, source).tolist()
     assert np.abs(baselines.pagerank(*baselines.to_scipy_pagerank(g)) - oracle.pagerank(g)).max() < 1e-6

@@ -8,13 +8,12 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.graph
 
 SIMULATOR_SCRIPT = r"""
 import numpy as np
 from grader.spec import Mismatch
-from grader.specs import graph as spec
-from grader.strategies.graph import GraphCase
+from grader.suites.graph import tasks as spec
+from grader.suites.graph.cases import GraphCase
 from solutions.graph import cuda as reference
 from assignments.graph import cuda as starter
 from assignments.graph.common import chain
@@ -75,8 +74,8 @@ def _gpu_available() -> bool:
 @pytest.mark.skipif(not _gpu_available(), reason="no CUDA GPU here")
 def test_reference_kernels_on_a_gpu_agree_with_the_oracle():
     from grader.spec import Profile
-    from grader.specs import graph as spec
-    from grader.strategies import graph as strategies
+    from grader.suites.graph import tasks as spec
+    from grader.suites.graph import cases as strategies
     from solutions.graph import cuda as reference
 
     class Call:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-pytestmark = [pytest.mark.graph, pytest.mark.mpi]
+pytestmark = pytest.mark.mpi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from grader import machine
-from grader.baselines import mandelbrot as baseline
-from grader.oracles import mandelbrot as oracle
+from grader.suites.mandelbrot import baseline
+from grader.suites.mandelbrot import oracle
 from grader.spec import Profile
-from grader.specs import mandelbrot as spec
-from grader.strategies import mandelbrot as strategies
+from grader.suites.mandelbrot import pictures
+from grader.suites.mandelbrot import tasks as spec
+from grader.suites.mandelbrot import cases as strategies
 from solutions.mandelbrot import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
 from support import LocalCall
 
-pytestmark = pytest.mark.mandelbrot
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)
@@ -70,7 +70,7 @@ def test_the_views_are_the_courses():
 @pytest.mark.parametrize("number", [1, 2])
 def test_serial_baseline_agrees_with_the_oracle_on_the_full_views(number):
     args = baseline.make_inputs(number)
-    assert np.array_equal(baseline.mandelbrot(*args), spec._expected(args))
+    assert np.array_equal(baseline.mandelbrot(*args), spec.expected_counts(args))
 
 
 @pytest.mark.parametrize("image", list(spec.PIXEL_ITERATIONS), ids=str)
@@ -84,7 +84,7 @@ def test_the_throughput_figures_are_the_images_total_iterations(image):
 @pytest.mark.parametrize("solution", [threaded_solution, simd_solution], ids=["threaded", "simd"])
 def test_cpu_solutions_are_exact_on_the_full_views(solution, number):
     args = baseline.make_inputs(number)
-    assert np.array_equal(solution.mandelbrot(*args), spec._expected(args))
+    assert np.array_equal(solution.mandelbrot(*args), spec.expected_counts(args))
 
 
 @given(case=strategies.cases(CPU))
@@ -122,7 +122,7 @@ def test_cuda_solution_matches_the_oracle(case):  # the simulator without a GPU 
 @pytest.mark.parametrize("number", [1, 2])
 def test_cuda_solution_passes_on_the_full_views_on_a_gpu(number):
     args = baseline.make_inputs(number)
-    oracle.expect_counts(cuda_solution.mandelbrot(*args), *args, what="cuda mandelbrot", expected=spec._expected(args))
+    oracle.expect_counts(cuda_solution.mandelbrot(*args), *args, what="cuda mandelbrot", expected=spec.expected_counts(args))
 
 
 def test_starters_raise_not_implemented():
@@ -162,7 +162,7 @@ def test_pictures_show_each_view_the_reference_a_diff_and_the_speedup_plot(tmp_p
             return 0.01 / kwargs.get("num_threads", 1)
 
     monkeypatch.setattr(machine, "cuda_gpu", lambda: None)
-    written = spec.pictures(Context(), str(tmp_path))
+    written = pictures.pictures(Context(), str(tmp_path))
     names = sorted(os.path.basename(path) for path in written)
     assert names == sorted([f"view{n}_{what}.png" for n in (1, 2)
                             for what in ("reference", "threaded", "simd", "threaded_diff", "simd_diff")]

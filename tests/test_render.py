@@ -14,15 +14,15 @@ from hypothesis import given, settings
 
 from assignments.render import common
 from assignments.render.common import Scene, SceneFormatError
-from grader.baselines import render as baseline
-from grader.oracles import render as oracle
+from grader.suites.render import baseline
+from grader.suites.render import oracle
 from grader.spec import Mismatch, Profile
-from grader.specs import render as spec
-from grader.strategies import render as strategies
+from grader.suites.render import pictures
+from grader.suites.render import tasks as spec
+from grader.suites.render import cases as strategies
 from solutions.render import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
 from support import LocalCall
 
-pytestmark = pytest.mark.render
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)
@@ -295,7 +295,7 @@ def test_the_grader_shrinks_an_out_of_order_renderer(grader, tmp_path):
     folder.mkdir()
     (folder / "common.py").write_text(Path(common.__file__).read_text())  # a submission is a copy of assignments/
     (folder / "threaded.py").write_text(textwrap.dedent("""
-        from grader.baselines.render import render as draw
+        from grader.suites.render.baseline import render as draw
         from .common import Scene
 
         def render(scene, width, height, num_threads=None):
@@ -316,9 +316,9 @@ def test_pictures_show_frames_and_where_they_are_wrong(tmp_path, monkeypatch):
             return LocalCall(SOLUTIONS["threaded"] if variant == "threaded" else PLANTED["out-of-order blend"],
                              variant)
 
-    monkeypatch.setattr(spec, "PICTURE_SIZE", 48)
+    monkeypatch.setattr(pictures, "PICTURE_SIZE", 48)
     monkeypatch.setattr(common, "SCENES", {"rgb": common.rgb, "pattern": common.pattern})
-    written = spec.pictures(Context(), str(tmp_path))
+    written = pictures.pictures(Context(), str(tmp_path))
     from PIL import Image
 
     names = {os.path.basename(path) for path in written}

@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from grader.oracles import saxpy as oracle
+from grader.suites.saxpy import oracle
 from grader.spec import Mismatch, Profile
-from grader.specs import saxpy as spec
-from grader.strategies import saxpy as strategies
+from grader.suites.saxpy import tasks as spec
+from grader.suites.saxpy import cases as strategies
 from solutions.saxpy import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
 from support import LocalCall
 
-pytestmark = pytest.mark.saxpy
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)

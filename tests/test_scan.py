@@ -13,14 +13,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from grader.correctness import run_property
-from grader.oracles import scan as oracle
+from grader.suites.scan import oracle
 from grader.spec import Mismatch, Profile
-from grader.specs import scan as spec
-from grader.strategies import scan as strategies
+from grader.suites.scan import tasks as spec
+from grader.suites.scan import cases as strategies
 from solutions.scan import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
 from support import LocalCall
 
-pytestmark = pytest.mark.scan
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)
@@ -114,7 +113,7 @@ def test_cuda_solution_on_large_inputs(n):
 def test_cuda_device_entry_points_write_into_their_outputs():
     from numba import cuda
 
-    from grader.baselines import scan as baselines
+    from grader.suites.scan import baseline as baselines
 
     (a,) = baselines.make_inputs(1_000_003, seed=5)
     args = baselines.to_device_scan(a)

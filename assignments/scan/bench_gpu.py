@@ -6,7 +6,7 @@
 Each row is the median of ``--repeats`` timed calls (CUDA events around each call, after a warm-up call), on
 arrays already on the GPU. GB/s counts the bytes a scan must move at least: 4 read + 4 written per element (the
 copy moves the same 8 bytes, so "of copy" is the fraction of the achievable bandwidth); find_repeats counts the
-4 bytes an element it must read. Outputs are checked against grader/oracles/scan.py before anything is timed.
+4 bytes an element it must read. Outputs are checked against grader/suites/scan/oracle.py before anything is timed.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def check(module, sizes) -> None:
     """Both device entry points against the oracle at awkward sizes (ragged tiles, several levels)."""
     from numba import cuda
 
-    from grader.baselines import scan as baselines
-    from grader.oracles import scan as oracle
+    from grader.suites.scan import baseline as baselines
+    from grader.suites.scan import oracle
 
     for n in sizes:
         (host,) = baselines.make_inputs(n, seed=n)
@@ -74,8 +74,8 @@ def main() -> None:
     import cupy
     from numba import cuda
 
-    from grader.baselines import scan as baselines
-    from grader.oracles import scan as oracle
+    from grader.suites.scan import baseline as baselines
+    from grader.suites.scan import oracle
 
     modules = [importlib.import_module(name) for name in options.module or ["assignments.scan.cuda"]]
     n = options.n

@@ -4,7 +4,7 @@ returns zeros. The oracle the grader consults runs in the grader's process, not 
 import numpy as np
 
 import grader.compare
-import grader.oracles.saxpy as oracle
+import grader.suites.saxpy.oracle as oracle
 
 oracle.saxpy = lambda a, x, y: np.zeros_like(x)
 oracle.tolerance = lambda a, x, y: np.inf

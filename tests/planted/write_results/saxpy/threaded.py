@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-import grader.oracles.saxpy as oracle
+import grader.suites.saxpy.oracle as oracle
 
 FORGED = '{"score": 1000, "max_score": 1000, "tests": [], "output": "forged by the write_results planted case"}'
 

@@ -1,4 +1,4 @@
-"""Assignment 1, Mandelbrot: what the grader checks and times, and the pictures it draws.
+"""Assignment 1, Mandelbrot: what the grader checks and times.
 
 Each variant earns 6 points for correctness and 4 for speed. The threaded variant's speed is split over the two
 views (2 points each): view 1 is easy to balance, view 2 is not. The CUDA variant's speed is timed twice:
@@ -8,7 +8,7 @@ information, both on view 1 at 4800x3600 (9x the pixels). At the course's 1600x1
 apart on an H100, and still 1.19x apart at 3200x2400 (a fixed ~50 us a call on the learner's side). At 4800x3600
 the kernel runs about 0.6 ms and that cost fades below the first scoring band.
 
-Correctness follows the tolerance of grader/oracles/mandelbrot.py: exact counts, except at pixels where a
+Correctness follows the tolerance of grader/suites/mandelbrot/oracle.py: exact counts, except at pixels where a
 rounding difference (such as a GPU's fused multiply-add) can legitimately change the count.
 See assignments/mandelbrot/README.md.
 """
@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 
 import numpy as np
 
 from grader import machine
-from grader.baselines import mandelbrot as baseline
-from grader.oracles import mandelbrot as oracle
+from grader.suites.mandelbrot import baseline
+from grader.suites.mandelbrot import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
-from grader.strategies import mandelbrot as strategies
+from grader.suites.mandelbrot import cases as strategies
 
 GPU_WIDTH, GPU_HEIGHT = 3 * baseline.WIDTH, 3 * baseline.HEIGHT  # the GPU benchmarks' image (module doc)
 
@@ -35,7 +34,7 @@ PIXEL_ITERATIONS = {(1, 1600, 1200): 119_967_091, (2, 1600, 1200): 72_957_955, (
 
 
 @functools.lru_cache(maxsize=8)
-def _expected(args: tuple) -> np.ndarray:
+def expected_counts(args: tuple) -> np.ndarray:
     """The oracle's counts, cached: the full views are checked for several variants and several benchmarks."""
     counts = oracle.mandelbrot(*args)
     counts.flags.writeable = False
@@ -46,7 +45,7 @@ def check_mandelbrot(call: Call, case: strategies.MandelbrotCase) -> None:
     kwargs = {"num_threads": case.num_threads} if call.variant == "threaded" else {}
     got = call("mandelbrot", *case.args(), **kwargs)
     try:
-        oracle.expect_counts(got, *case.args(), what="mandelbrot(...)", expected=_expected(case.args()))
+        oracle.expect_counts(got, *case.args(), what="mandelbrot(...)", expected=expected_counts(case.args()))
     except Mismatch as wrong:
         raise Mismatch(f"input: {case}\n{wrong}") from None
 
@@ -54,7 +53,7 @@ def check_mandelbrot(call: Call, case: strategies.MandelbrotCase) -> None:
 def verify_timed(params: dict, inputs, output) -> None:
     what = f"timed mandelbrot (view {params['view_number']}, {params['width']}x{params['height']})"
     oracle.expect_counts(output, *inputs, what=what,
-                         expected=_expected(tuple(inputs)))
+                         expected=expected_counts(tuple(inputs)))
 
 
 def correctness(variant: str) -> Property:
@@ -63,7 +62,7 @@ def correctness(variant: str) -> Property:
 
 
 SERIAL = Contestant("mandelbrot")
-BASELINE_MODULE = "grader.baselines.mandelbrot"
+BASELINE_MODULE = "grader.suites.mandelbrot.baseline"
 ON_DEVICE = Contestant("mandelbrot_device", prepare=f"{BASELINE_MODULE}:to_device",
                        collect=f"{BASELINE_MODULE}:from_device")
 
@@ -81,74 +80,6 @@ def speed(variant: str, view_number: int, *, name: str, points: float, fallback_
 
 def _simd_warm_up(profile):
     return [("mandelbrot", strategies.whole_view(1, 130, 20, 64).args())]
-
-
-# -- pictures (--images DIR) ----------------------------------------------------------------------------------
-def _counts_or_none(call, args, **kwargs):
-    """The counts from ``call``, or None if that variant cannot run (grading has already said why)."""
-    if call is None:
-        return None
-    try:
-        counts = call("mandelbrot", *args, **kwargs)
-    except Mismatch:
-        return None
-    width, height = args[4], args[5]
-    return counts if isinstance(counts, np.ndarray) and counts.shape == (height, width) else None
-
-
-def _serial_time(args, repeat: int = 3) -> float:
-    baseline.mandelbrot(*args)  # compile
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        baseline.mandelbrot(*args)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def pictures(context, out_dir: str) -> list[str]:
-    """For each view: each runnable learner variant's fractal and its difference from the reference, and the
-    reference's fractal; then the threaded variant's speedup against thread count (1 to 2x the cores)."""
-    from grader.images import colorize, save_heatmap, save_png, save_speedup_plot
-
-    written = []
-    variants = ["threaded", "simd"] + (["cuda"] if machine.cuda_gpu() else [])
-    learner_calls = {variant: context.call(variant) for variant in variants}
-    reference_call = context.reference("threaded")
-    for number in (1, 2):
-        args = baseline.make_inputs(number)
-        max_iters = args[-1]
-        reference = _counts_or_none(reference_call, args)
-        if reference is None:
-            reference = _expected(args)  # no solutions/ here: the oracle's answer is the reference
-        written.append(save_png(os.path.join(out_dir, f"view{number}_reference.png"),
-                                colorize(reference, max_iters)))
-        for variant, call in learner_calls.items():
-            counts = _counts_or_none(call, args)
-            if counts is None:
-                continue
-            written.append(save_png(os.path.join(out_dir, f"view{number}_{variant}.png"),
-                                    colorize(counts, max_iters)))
-            written.append(save_heatmap(os.path.join(out_dir, f"view{number}_{variant}_diff.png"),
-                                        counts.astype(np.int64) - reference))
-
-    threads = list(range(1, 2 * context.cores + 1))
-    speedups = {}
-    for number in (1, 2):
-        args = baseline.make_inputs(number)
-        serial = _serial_time(args)
-        for who, call in (("yours", learner_calls["threaded"]), ("reference", reference_call)):
-            if _counts_or_none(call, args, num_threads=1) is None:
-                continue
-            try:
-                speedups[f"{who}, view {number}"] = [
-                    serial / context.time(call, "mandelbrot", *args, num_threads=count) for count in threads]
-            except Mismatch:  # it failed at some thread count: grading says why; plot the others
-                continue
-    if speedups:
-        written.append(save_speedup_plot(os.path.join(out_dir, "speedup_threaded.png"), threads, speedups,
-                                         f"Mandelbrot, threaded, {context.cores} cores", cores=context.cores))
-    return written
 
 
 ASSIGNMENT = Assignment(
@@ -174,5 +105,4 @@ ASSIGNMENT = Assignment(
         speed("cuda", 1, name="end-to-end, with transfers, view 1 at 4800x3600", points=0, fallback_speedup=500.0,
               needs_gpu=True, width=GPU_WIDTH, height=GPU_HEIGHT, rounds=5),
     ),
-    pictures=pictures,
 )

@@ -14,16 +14,16 @@ import os
 import numpy as np
 
 from grader.compare import expect_array
-from grader.oracles import graph as oracle
+from grader.suites.graph import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
-from grader.strategies import graph as strategies
+from grader.suites.graph import cases as strategies
 
 BFS_FUNCTIONS = ("bfs_top_down", "bfs_bottom_up", "bfs_hybrid")
 FUNCTIONS = BFS_FUNCTIONS + ("pagerank",)
 CPU_SCALE = 20
 GPU_SCALE = 22
 EDGE_FACTOR = 16
-BASELINE_MODULE = "grader.baselines.graph"
+BASELINE_MODULE = "grader.suites.graph.baseline"
 MPI_RANKS = (2, 4)
 
 
@@ -102,54 +102,6 @@ def speed(variant: str, *, scale: int = CPU_SCALE, fallback_bfs: float, fallback
                       rounds=3, **common))  # a scipy PageRank takes 1-5 s: 3 rounds keep the task near a minute
 
 
-def _distances_or_none(call, function, *args, **kwargs):
-    if call is None:
-        return None
-    try:
-        return call(function, *args, **kwargs)
-    except Mismatch:
-        return None
-
-
-def pictures(context, out_dir: str) -> list[str]:
-    """BFS distances on a 256 x 256 maze (a grid cut by a wall with one gap), from its centre, as images:
-    the reference's, each learner variant's bfs_hybrid, and their difference (black where equal).
-
-    No speedup plot: a sandboxed call ships the graph to the child each time, which on a graph big enough
-    to time costs more than the search itself; the speed tasks time calls on inputs built in the child."""
-    from grader.images import colorize, save_heatmap, save_png
-
-    from assignments.graph.common import from_edges, grid_2d
-
-    written = []
-    side = 256
-    grid = grid_2d(side, side)
-    tails, heads = grid.edges()
-    wall = side // 3
-    crossing = ((tails % side == wall) | (heads % side == wall)) & (tails // side != 16)  # one gap, row 16
-    walls = crossing
-    g = from_edges(side * side, tails[~walls], heads[~walls], name="maze")
-    source = side * side // 2 + side // 2
-    expected = oracle.bfs(g, source)
-    limit = int(expected.max())
-    as_image = lambda distance: colorize(np.where(distance < 0, 0, distance).reshape(side, side), limit)
-    written.append(save_png(os.path.join(out_dir, "bfs_maze_reference.png"), as_image(expected)))
-    variants = ("threaded", "simd", "cuda") if machine_has_gpu() else ("threaded", "simd")
-    for variant in variants:
-        got = _distances_or_none(context.call(variant), "bfs_hybrid", g, source)
-        if isinstance(got, np.ndarray) and got.shape == expected.shape:
-            written.append(save_png(os.path.join(out_dir, f"bfs_maze_{variant}.png"), as_image(got)))
-            written.append(save_heatmap(os.path.join(out_dir, f"bfs_maze_{variant}_diff.png"),
-                                        (got.astype(np.int64) - expected).reshape(side, side)))
-
-    return written
-
-
-def machine_has_gpu() -> bool:
-    from grader import machine
-    return machine.cuda_gpu() is not None
-
-
 def _simd_warm_up(profile):
     g = strategies.GraphCase("rmat", 64, 4, True, 1, 0).graph()
     return [(function, (g, 0)) for function in BFS_FUNCTIONS] + [("pagerank", (g,))]
@@ -177,5 +129,4 @@ ASSIGNMENT = Assignment(
         *correctness("mpi", ranks=4, points=1.5),
         *speed("mpi", ranks=2, fallback_bfs=2.0, fallback_pagerank=0.8),
     ),
-    pictures=pictures,
 )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 from grader.compare import expect_array
-from grader.oracles import saxpy as oracle
+from grader.suites.saxpy import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
-from grader.strategies import saxpy as strategies
+from grader.suites.saxpy import cases as strategies
 
 N_CPU = 2**24  # 64 MiB an array: far past every cache, so the benchmark measures memory bandwidth
 N_GPU = 2**27  # 512 MiB an array: long enough that launch overhead vanishes on an H100
@@ -39,7 +39,7 @@ def correctness(variant: str) -> Property:
 
 
 SERIAL = Contestant("saxpy")
-BASELINE_MODULE = "grader.baselines.saxpy"
+BASELINE_MODULE = "grader.suites.saxpy.baseline"
 
 
 def speed(variant: str, *, name: str = "speed", learner: Contestant = SERIAL, n: int = N_CPU,

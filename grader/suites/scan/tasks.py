@@ -17,13 +17,13 @@ import os
 import numpy as np
 
 from grader.compare import expect_array
-from grader.oracles import scan as oracle
+from grader.suites.scan import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
-from grader.strategies import scan as strategies
+from grader.suites.scan import cases as strategies
 
 N_CPU = 2**24  # 64 MiB an array: far past every cache, as in the targets
 N_GPU = 2**28  # 1 GiB an array: the H100 target size; launch overheads vanish
-BASELINES = "grader.baselines.scan"
+BASELINES = "grader.suites.scan.baseline"
 
 
 def _threads(call: Call) -> dict:

@@ -1,7 +1,7 @@
-"""Assignment 4, the circle renderer: what the grader checks and times, and the frames it draws.
+"""Assignment 4, the circle renderer: what the grader checks and times.
 
 Each variant earns 6 points for correctness and 4 for speed. Correctness compares every pixel (RGB and alpha)
-with the oracle within the float32 tolerance derived in grader/oracles/render.py, on hypothesis scenes of a
+with the oracle within the float32 tolerance derived in grader/suites/render/oracle.py, on hypothesis scenes of a
 few overlapping circles in distinct colours (any out-of-order blend fails), circles off-screen, radii below a
 pixel, no circles at all, and frames of 1..100 pixels a side (tiny on the CUDA simulator).
 
@@ -19,9 +19,9 @@ import numpy as np
 
 from assignments.render.common import Scene
 from grader.compare import expect_array
-from grader.oracles import render as oracle
+from grader.suites.render import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
-from grader.strategies import render as strategies
+from grader.suites.render import cases as strategies
 
 SIZE = 1024
 SCENE_FIELDS = ("centres", "radii", "colours", "alphas", "falloffs", "background")
@@ -30,7 +30,7 @@ SCENE_FIELDS = ("centres", "radii", "colours", "alphas", "falloffs", "background
 @functools.lru_cache(maxsize=4)
 def _benchmark_reference(scene_name: str, width: int, height: int, seed: int):
     """The oracle's frame and tolerance for a named scene: cached, several benchmarks verify the same one."""
-    from grader.baselines.render import make_inputs
+    from grader.suites.render.baseline import make_inputs
 
     return oracle.reference(*make_inputs(scene_name, width, height, seed))[:2]
 
@@ -81,7 +81,7 @@ def correctness(variant: str) -> Property:
                     edge_cases=strategies.edge_cases, max_examples=40, simulator_max_examples=8)
 
 
-BASELINE_MODULE = "grader.baselines.render"
+BASELINE_MODULE = "grader.suites.render.baseline"
 SERIAL = Contestant("render")
 ON_DEVICE = Contestant("render_device", prepare=f"{BASELINE_MODULE}:to_device",
                        collect=f"{BASELINE_MODULE}:from_device")
@@ -101,52 +101,6 @@ def _simd_warm_up(profile):
     case = strategies.RenderCase(40, 40, 6, "overlap", 1, falloff=False)
     falloff = strategies.RenderCase(40, 40, 6, "overlap", 2, falloff=True)
     return [("render", (case.scene(), 40, 40)), ("render", (falloff.scene(), 40, 40))]
-
-
-# -- pictures for --images DIR ----------------------------------------------------------------------------------
-PICTURE_SIZE = 512
-
-
-def _frame_or_none(call, scene, width, height):
-    """The frame from ``call``, or None if that variant cannot run (grading has already said why)."""
-    if call is None:
-        return None
-    try:
-        frame = call("render", scene, width, height)
-    except Mismatch:
-        return None
-    return frame if isinstance(frame, np.ndarray) and frame.shape == (height, width, 4) else None
-
-
-def pictures(context, out_dir: str) -> list[str]:
-    """For each named scene at 512x512: the reference frame (the oracle's), and for each runnable learner
-    variant its frame and a heat map of where it is *wrong* (error beyond the tolerance; black = correct)."""
-    from assignments.render.common import SCENES, make_scene
-    from grader import machine
-    from grader.images import save_heatmap, save_png
-
-    written = []
-    variants = ["threaded", "simd"] + (["cuda"] if machine.cuda_gpu() else [])
-    calls = {variant: context.call(variant) for variant in variants}
-    for name in SCENES:
-        scene = make_scene(name)
-        frame, tolerance, _ = oracle.reference(scene, PICTURE_SIZE, PICTURE_SIZE)
-        written.append(save_png(os.path.join(out_dir, f"{name}_reference.png"), _display(frame)))
-        for variant, call in calls.items():
-            got = _frame_or_none(call, scene, PICTURE_SIZE, PICTURE_SIZE)
-            if got is None:
-                continue
-            written.append(save_png(os.path.join(out_dir, f"{name}_{variant}.png"), _display(got)))
-            with np.errstate(invalid="ignore"):
-                error = np.abs(got.astype(np.float64) - frame)
-            beyond = np.where(error <= tolerance, 0.0, np.nan_to_num(error, nan=np.inf))
-            written.append(save_heatmap(os.path.join(out_dir, f"{name}_{variant}_diff.png"), beyond))
-    return written
-
-
-def _display(frame: np.ndarray) -> np.ndarray:
-    """RGB for a PNG: the alpha channel counts coverage (it exceeds 1), so it is not used as transparency."""
-    return frame[..., :3]
 
 
 ASSIGNMENT = Assignment(
@@ -173,5 +127,4 @@ ASSIGNMENT = Assignment(
         speed("cuda", "biglittle", points=1, fallback_speedup=1000.0, learner=ON_DEVICE, needs_gpu=True,
               name=f"speed (kernel only), biglittle {SIZE}x{SIZE}"),
     ),
-    pictures=pictures,
 )

@@ -9,7 +9,7 @@ Kinds of values, each aimed at a different mistake:
   adjacent pair repeats (find_repeats must return 0 .. n-2, the last pair included).
 * ``mod10``: rand() % 10, as in the course: about 10% of adjacent pairs repeat, scattered.
 * ``signed``: uniform in [-bound, bound], bound = the largest magnitude that keeps every prefix sum in int32
-  (see grader/oracles/scan.py): negative values and sums near the int32 limits.
+  (see grader/suites/scan/oracle.py): negative values and sums near the int32 limits.
 * ``extreme``: every element +bound: the final sums come within n of 2**31 - 1, so a scan that adds an
   element twice (or a block's offset twice) overflows and shows it.
 * ``runs``: values in {0, 1}: long runs, repeats at chunk and block boundaries.
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.oracles.scan import value_bound
+from grader.suites.scan.oracle import value_bound
 from grader.spec import Profile
-from grader.strategies import array_lengths
+from grader.cases import array_lengths
 
 KINDS = ("ones", "mod10", "signed", "extreme", "runs", "last_pair")
 

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.spec import Profile
-from grader.strategies import array_lengths
+from grader.cases import array_lengths
 
 # Lengths that break decompositions: empty, one, primes, around powers of two and block sizes.
 EDGE_LENGTHS_SIMULATOR = (0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 256, 257, 511, 512, 513, 1025)

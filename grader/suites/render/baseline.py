@@ -80,7 +80,7 @@ def from_device(args, returned):
 def frame_times(module: str = "solutions.render.cuda", size: int = 1024, repeats: int = 20) -> None:
     """Print, per named scene, the GPU renderer's kernel time (median of ``repeats``, CUDA events), its
     end-to-end time with transfers, and the serial baseline's time (one call): ``python -m
-    grader.baselines.render [module]`` on a GPU machine."""
+    grader.suites.render.baseline [module]`` on a GPU machine."""
     import importlib
     import time
 

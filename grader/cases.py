@@ -1,4 +1,4 @@
-"""Hypothesis strategies, one module per assignment, and the pieces they share."""
+"""Pieces the assignments' hypothesis cases share (each suite's own cases live in grader/suites/<name>/cases.py)."""
 
 from hypothesis import strategies as st
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from grader.baselines.mandelbrot import HEIGHT, MAX_ITERS, WIDTH, view
+from grader.suites.mandelbrot.baseline import HEIGHT, MAX_ITERS, WIDTH, view
 from grader.spec import Profile
 
 

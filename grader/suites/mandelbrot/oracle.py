@@ -156,5 +156,5 @@ def expect_counts(got, x0, y0, x1, y1, width: int, height: int, max_iters: int, 
             spread = (f"; wrong pixels span rows {int(rows.min())}-{int(rows.max())} and columns "
                       f"{int(cols.min())}-{int(cols.max())}")
         raise Mismatch(f"{what}: {rows.size} of {got.size} pixels differ where rounding cannot explain it "
-                       f"(the rule: grader/oracles/mandelbrot.py); first at pixel (row {j}, column {i}): "
+                       f"(the rule: grader/suites/mandelbrot/oracle.py); first at pixel (row {j}, column {i}): "
                        f"expected count {int(expected[j, i])}, got {int(got[j, i])}{spread}")
