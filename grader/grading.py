@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -125,11 +126,24 @@ class Grader:
         for index, task in enumerate(tasks, 1):
             label = f"{self.assignment.name} {task.variant} {task.name}"
             self.options.progress(f"[{index}/{len(tasks)}] {label} ...")
-            result = self.run_task(task)
+            try:
+                result = self.run_task(task)
+            except Exception as error:  # the last resort: a grader bug fails this task, not the whole run
+                result = self._internal_error(task, error)
             results.append(result)
             self.options.progress(f"[{index}/{len(tasks)}] {label}: {result.status.upper()}"
                                   f" {result.points:g}/{result.max_points:g} ({result.seconds:.1f} s)")
         return results
+
+    def _internal_error(self, task: Task, error: Exception) -> TaskResult:
+        """A task the grader itself broke on: failed, with the traceback for the maintainers."""
+        details = "".join(traceback.format_exception(error)).rstrip().replace("\n", "\n    ")
+        what = f"{type(error).__name__}: {str(error).splitlines()[0]}" if str(error) else type(error).__name__
+        message = (f"internal error in the grader ({what}): a bug in the grader, not in your code; please "
+                   f"report it with these details for the maintainers:\n    {details}")
+        if isinstance(task, Property):  # its variant's speed is not timed: correctness is unknown
+            self.incorrect.setdefault((task.variant, task.ranks), message.splitlines()[0])
+        return TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, "failed", message)
 
     def run_task(self, task: Task) -> TaskResult:
         started = time.perf_counter()
