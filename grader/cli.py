@@ -5,7 +5,8 @@
     python -m grader ASSIGNMENT|all [--variant V[,V]] [--submission DIR] [--solutions] [--quick]
                      [--json FILE] [--junitxml FILE] [--seed N] [--images DIR] [--examples N]
 
-Exit status: 0 every graded task passed; 1 some task failed; 2 bad usage, with one line saying why.
+Exit status: 0 every graded point earned; 1 some task failed or earned part of its points; 2 bad usage, with
+one line saying why.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from grader import registry
 from grader.grading import Grader, Options, default_solutions
+from grader.results import all_points_earned
 from grader.sandbox import CHECKOUT, protect_path
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -170,4 +172,4 @@ def _main(argv) -> int:
         gradescope.write(args.json, results, options.seed)
     if args.junitxml:
         junit.write(args.junitxml, results)
-    return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_PASSED
+    return EXIT_PASSED if all_points_earned(results) else EXIT_FAILED

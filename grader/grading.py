@@ -11,31 +11,18 @@ import os
 import statistics
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from grader import machine, scoring, timing
 from grader.correctness import run_property
+from grader.results import Status, TaskResult, Throughput, Timings, Word
 from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
-from grader.spec import Assignment, Benchmark, Inspection, Mismatch, Profile, Property, Task, resolve
+from grader.spec import Assignment, Benchmark, Contestant, Inspection, Mismatch, Profile, Property, Task, resolve
 
-
-@dataclass
-class TaskResult:
-    assignment: str
-    variant: str
-    task: str
-    points: float
-    max_points: float
-    status: str  # "passed", "failed", "skipped" (cannot run here) or "info" (not graded)
-    message: str
-    seconds: float = 0.0
-    timings: dict = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return f"{self.assignment} · {self.variant} · {self.task}"
+__all__ = ["Grader", "Options", "Status", "TaskResult", "default_solutions", "limits_for", "profile_for",
+           "worker_options_for"]
 
 
 @dataclass
@@ -66,14 +53,18 @@ def profile_for(variant: str) -> Profile:
     return Profile("cpu")
 
 
-def _options_for(variant: str, ranks: int = 0, serial: bool = False) -> WorkerOptions:
+def worker_options_for(variant: str, ranks: int = 0, serial: bool = False) -> WorkerOptions:
+    """How a worker for ``variant`` runs: on the CUDA simulator when there is no GPU, under MPI with
+    ``ranks``, pinned to one core for the SIMD variant and the serial baseline."""
     one_core = serial or variant == "simd"  # the SIMD lesson is one core; the serial baseline is too
     return WorkerOptions(simulate_cuda=_on_simulator(variant), ranks=ranks,
                          pin_cpu=min(os.sched_getaffinity(0)) if one_core and hasattr(os, "sched_getaffinity")
                          else None)
 
 
-def _limits(options: Options, variant: str, call_time_s: float) -> Limits:
+def limits_for(options: Options, variant: str, call_time_s: float) -> Limits:
+    """A worker's limits: ``call_time_s`` a request, and half the machine's memory unless ``options`` say
+    otherwise (none for CUDA on a real GPU)."""
     memory = options.memory_limit_bytes
     if memory is None:
         memory = machine.total_memory_bytes() // 2
@@ -143,32 +134,32 @@ class Grader:
                    f"report it with these details for the maintainers:\n    {details}")
         if isinstance(task, Property):  # its variant's speed is not timed: correctness is unknown
             self.incorrect.setdefault((task.variant, task.ranks), message.splitlines()[0])
-        return TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, "failed", message)
+        return TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, Status.FAILED, message)
 
     def run_task(self, task: Task) -> TaskResult:
         started = time.perf_counter()
-        result = TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, "failed", "")
+        result = TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, Status.FAILED, "")
         skip = _skip_reason(task, self.options)
         if skip:
-            result.status, result.message, result.max_points = "skipped", skip, 0.0
+            result.status, result.message, result.max_points = Status.SKIPPED, skip, 0.0
         elif isinstance(task, Property):
             self._correctness(task, result)
         elif isinstance(task, Benchmark):
             self._speed(task, result)
         elif isinstance(task, Inspection):
             self._inspection(task, result)
-        if result.max_points == 0 and result.status in ("passed", "failed") and not isinstance(task, Property):
-            result.status = "info"  # worth no points: shown, never fails the run
+        if result.max_points == 0 and result.status.graded and not isinstance(task, Property):
+            result.status = Status.INFO  # worth no points: shown, never fails the run
         result.seconds = time.perf_counter() - started
         return result
 
     # -- correctness --------------------------------------------------------------------------------------
     def _correctness(self, task: Property, result: TaskResult) -> None:
         profile = profile_for(task.variant)
-        limits = _limits(self.options, task.variant, task.call_time_limit_s)
+        limits = limits_for(self.options, task.variant, task.call_time_limit_s)
         try:
             with Worker(self.learner_source(task.variant), limits,
-                        _options_for(task.variant, task.ranks)) as worker:
+                        worker_options_for(task.variant, task.ranks)) as worker:
                 call = SandboxCall(worker, task.variant, task.call_time_limit_s)
                 verdict = run_property(task, call, profile, seed=self.options.seed,
                                        max_examples=self.options.max_examples)
@@ -178,15 +169,15 @@ class Grader:
             where = " on numba's CUDA simulator (no GPU here)" if profile.simulated else ""
             result.message = verdict.message + where
             if verdict.passed:
-                result.status, result.points = "passed", task.points
+                result.status, result.points = Status.PASSED, task.points
                 return
         self.incorrect.setdefault((task.variant, task.ranks), result.message.splitlines()[0])
 
     # -- inspection ---------------------------------------------------------------------------------------
     def _inspection(self, task: Inspection, result: TaskResult) -> None:
         try:
-            with Worker(self.learner_source(task.variant), _limits(self.options, task.variant, 120.0),
-                        _options_for(task.variant)) as worker:
+            with Worker(self.learner_source(task.variant), limits_for(self.options, task.variant, 120.0),
+                        worker_options_for(task.variant)) as worker:
                 for function, args in task.warm_up(profile_for(task.variant)):
                     worker.call(function, args, {})
                 found, message = worker.request(("inspect", task.inspect))[0]
@@ -195,7 +186,7 @@ class Grader:
             return
         result.message = message
         if found:
-            result.status, result.points = "passed", task.points
+            result.status, result.points = Status.PASSED, task.points
 
     # -- speed --------------------------------------------------------------------------------------------
     def _speed(self, task: Benchmark, result: TaskResult) -> None:
@@ -204,34 +195,28 @@ class Grader:
             result.message = f"not timed until correct: {why}"
             return
         reference = self.reference_source(task.variant)
-        limits = _limits(self.options, task.variant, task.time_limit_s)
-        sides = {"serial": (Source.trusted(task.baseline_module), task.baseline,
-                            _options_for(task.variant, serial=True), {})}
-        if reference is not None:
-            sides["reference"] = (reference, task.learner, _options_for(task.variant, task.ranks), task.kwargs)
-        sides["learner"] = (self.learner_source(task.variant), task.learner,
-                            _options_for(task.variant, task.ranks), task.kwargs)
-        informative = frozenset({"serial"} if reference is not None else ())
-        # A scored side runs in several processes (see timing.py: one process can be persistently slower
-        # than another running the same code). MPI sides keep one: idle MPI ranks poll, stealing cores.
-        per_side = 1 if task.ranks else timing.PROCESSES_PER_SIDE
-        workers: dict[str, list[Worker]] = {}
+        sides = self._speed_sides(task, reference)
+        limits = limits_for(self.options, task.variant, task.time_limit_s)
+        workers: dict[Side, list[Worker]] = {}
         try:
-            for side, (source, contestant, worker_options, _) in sides.items():
-                for _ in range(1 if side in informative else per_side):
-                    worker = Worker(source, limits, worker_options)
-                    workers.setdefault(side, []).append(worker)
+            for side in sides:
+                workers[side.side] = []
+                for _ in range(side.processes):
+                    worker = Worker(side.source, limits, side.worker_options)
+                    workers[side.side].append(worker)
                     try:
                         worker.start()
-                        worker.request(("setup", task.inputs, task.params, contestant.prepare),
+                        worker.request(("setup", task.inputs, task.params, side.contestant.prepare),
                                        task.time_limit_s)
                     except WorkerFailure as failure:
-                        raise WorkerFailure(f"{side}: {failure}" if side != "learner" else str(failure)) from None
+                        raise WorkerFailure(str(failure) if side.side is Side.LEARNER
+                                            else f"{side.side}: {failure}") from None
             times = timing.interleaved(
-                {side: [(worker, contestant.function, kwargs) for worker in workers[side]]
-                 for side, (_, contestant, _, kwargs) in sides.items()},
-                rounds=task.rounds, time_limit=task.time_limit_s, informative=informative)
-            output = workers["learner"][0].request(("collect", task.learner.collect), task.time_limit_s)[0]
+                {side.side: [(worker, side.contestant.function, side.kwargs) for worker in workers[side.side]]
+                 for side in sides},
+                rounds=task.rounds, time_limit=task.time_limit_s,
+                informative=frozenset(side.side for side in sides if not side.scored))
+            output = workers[Side.LEARNER][0].request(("collect", task.learner.collect), task.time_limit_s)[0]
         except WorkerFailure as failure:
             result.message = str(failure)
             return
@@ -241,32 +226,70 @@ class Grader:
                     worker.close()
         self._score(task, result, times, output, reference is not None)
 
-    def _score(self, task: Benchmark, result: TaskResult, times: dict, output, have_reference: bool) -> None:
+    def _speed_sides(self, task: Benchmark, reference: Source | None) -> list[SpeedSide]:
+        """The sides a benchmark times: the serial baseline, the reference (when solutions/ has it) and the
+        learner. The serial baseline is scored only when there is no reference (its time then gives the
+        fallback target)."""
+        # A scored side runs in several processes (see timing.py: one process can be persistently slower
+        # than another running the same code). MPI sides keep one: idle MPI ranks poll, stealing cores.
+        processes = 1 if task.ranks else timing.PROCESSES_PER_SIDE
+        parallel = worker_options_for(task.variant, task.ranks)
+        sides = [SpeedSide(Side.SERIAL, Source.trusted(task.baseline_module), task.baseline,
+                           worker_options_for(task.variant, serial=True), {}, scored=reference is None,
+                           processes=1 if reference is not None else processes)]
+        if reference is not None:
+            sides.append(SpeedSide(Side.REFERENCE, reference, task.learner, parallel, task.kwargs, True, processes))
+        sides.append(SpeedSide(Side.LEARNER, self.learner_source(task.variant), task.learner, parallel,
+                               task.kwargs, True, processes))
+        return sides
+
+    def _score(self, task: Benchmark, result: TaskResult, times: dict[Side, list[float]], output: Any,
+               have_reference: bool) -> None:
         try:
             task.verify(task.params, resolve(task.inputs)(**task.params), output)
         except Mismatch as wrong:
             result.message = f"the timed run returned a wrong answer: {wrong}"
             return
-        reference_times = times.get("reference") or scoring.fallback_reference_times(
-            times["serial"], task.fallback_speedup)
-        ratio = scoring.paired_ratio(times["learner"], reference_times)
-        learner_s = statistics.median(times["learner"])
-        timings = {"serial_s": statistics.median(times["serial"]), "learner_s": learner_s,
-                   "reference_s": statistics.median(reference_times), "ratio_to_reference": ratio,
-                   "speedup_vs_serial": statistics.median(times["serial"]) / learner_s,
-                   "reference_measured": have_reference}
-        if task.bytes_moved:
-            timings["learner_gbps"] = task.bytes_moved / learner_s / 1e9
-            timings["reference_gbps"] = task.bytes_moved / timings["reference_s"] / 1e9
-        if task.work:
-            unit, amount = task.work
-            timings["throughput"] = (unit, amount / learner_s)
+        reference_times = times.get(Side.REFERENCE) or scoring.fallback_reference_times(
+            times[Side.SERIAL], task.fallback_speedup)
+        ratio = scoring.paired_ratio(times[Side.LEARNER], reference_times)
+        learner_s = statistics.median(times[Side.LEARNER])
+        reference_s = statistics.median(reference_times)
+        timings = Timings(
+            serial_s=statistics.median(times[Side.SERIAL]), reference_s=reference_s, learner_s=learner_s,
+            reference_measured=have_reference, ratio_to_reference=ratio,
+            learner_gbps=task.bytes_moved / learner_s / 1e9 if task.bytes_moved else None,
+            reference_gbps=task.bytes_moved / reference_s / 1e9 if task.bytes_moved else None,
+            throughput=Throughput(task.work[0], task.work[1] / learner_s) if task.work else None)
         result.timings = timings
         fraction = scoring.speed_fraction(ratio)
         result.points = round(task.points * fraction, 2)
         against = "the reference" if have_reference else (
             f"the fallback target ({task.fallback_speedup:g}x the serial baseline; no solutions/ here)")
-        speedup = f"speedup over serial {timings['speedup_vs_serial']:.2f}x"
+        speedup = f"speedup over serial {timings.speedup_vs_serial:.2f}x"
         result.message = (f"{ratio:.2f}x the time of {against}: {fraction:.0%} of the speed points; {speedup}"
                           if task.points else f"{ratio:.2f}x the time of {against} (not graded); {speedup}")
-        result.status = "passed" if fraction == 1.0 else "failed"
+        result.status = Status.for_points(fraction, 1.0)
+
+
+class Side(Word):
+    """A side of a benchmark, timed against the others."""
+
+    SERIAL = "serial"  # the serial baseline (trusted code in the suite's baseline.py)
+    REFERENCE = "reference"  # the reference solution, loaded from solutions/ as the learner's file is
+    LEARNER = "learner"
+
+
+@dataclass(frozen=True)
+class SpeedSide:
+    """How one side of a benchmark runs: its module, the function timed in it (with the trusted hooks that
+    prepare its arguments and collect its output), its worker options and extra keyword arguments, whether
+    it feeds the score, and in how many worker processes it is timed."""
+
+    side: Side
+    source: Source
+    contestant: Contestant
+    worker_options: WorkerOptions
+    kwargs: dict
+    scored: bool
+    processes: int

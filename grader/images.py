@@ -90,12 +90,12 @@ class PictureContext:
         self._workers = []
 
     def _call(self, source, variant):
-        from grader.grading import _limits, _options_for
+        from grader.grading import limits_for, worker_options_for
         from grader.sandbox import SandboxCall, Worker, WorkerFailure
 
         if source is None:
             return None
-        worker = Worker(source, _limits(self.grader.options, variant, 600.0), _options_for(variant))
+        worker = Worker(source, limits_for(self.grader.options, variant, 600.0), worker_options_for(variant))
         self._workers.append(worker)
         try:
             worker.start()

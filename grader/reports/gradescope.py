@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from grader.grading import TaskResult
+from grader.results import Status, TaskResult
 from grader.reports import write_atomically
 from grader.reports.terminal import timing_line, total
 
@@ -18,9 +18,9 @@ def results_json(results: list[TaskResult], seed: int) -> dict:
         output = "\n".join(filter(None, [timing_line(result.timings), result.message]))
         tests.append({
             "name": result.name,
-            "score": result.points if result.status in ("passed", "failed") else 0.0,
-            "max_score": result.max_points if result.status in ("passed", "failed") else 0.0,
-            "status": result.status,
+            "score": result.points if result.status.graded else 0.0,
+            "max_score": result.max_points if result.status.graded else 0.0,
+            "status": Status.FAILED if result.status is Status.PARTIAL else result.status,
             "output": output,
         })
     return {"score": score, "max_score": max_score, "output": f"parlab grader, seed {seed}",

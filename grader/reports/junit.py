@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
-from grader.grading import TaskResult
+from grader.results import Status, TaskResult
 from grader.reports import write_atomically
 from grader.reports.terminal import timing_line
 
@@ -15,17 +15,17 @@ def junit_xml(results: list[TaskResult]) -> ET.ElementTree:
     for assignment, group in groupby(results, key=lambda r: r.assignment):
         group = list(group)
         suite = ET.SubElement(root, "testsuite", name=assignment, tests=str(len(group)),
-                              failures=str(sum(r.status == "failed" for r in group)),
-                              skipped=str(sum(r.status == "skipped" for r in group)),
+                              failures=str(sum(r.status.lost_points for r in group)),
+                              skipped=str(sum(r.status is Status.SKIPPED for r in group)),
                               time=f"{sum(r.seconds for r in group):.3f}")
         for result in group:
             case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{result.variant}",
                                  name=result.task, time=f"{result.seconds:.3f}")
             text = "\n".join(filter(None, [timing_line(result.timings), result.message]))
-            if result.status == "failed":
+            if result.status.lost_points:
                 ET.SubElement(case, "failure", message=result.message.splitlines()[0] if result.message
                               else "failed").text = text
-            elif result.status == "skipped":
+            elif result.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=result.message)
             ET.SubElement(case, "system-out").text = f"{result.points:g}/{result.max_points:g} points\n{text}"
     return ET.ElementTree(root)

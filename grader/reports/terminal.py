@@ -6,9 +6,10 @@ the work is memory-bound) or the throughput the assignment declares.
 
 from __future__ import annotations
 
-from grader.grading import TaskResult
+from grader.results import Status, TaskResult, Timings
 
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "info": "INFO"}
+MARKS = {Status.PASSED: "PASS", Status.PARTIAL: "PART", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP",
+         Status.INFO: "INFO"}
 
 
 def _time(seconds: float) -> str:
@@ -26,17 +27,16 @@ def _rate(value: float, unit: str) -> str:
     return f"{value:.2f} {unit}/s"
 
 
-def timing_line(timings: dict) -> str:
-    if not timings:
+def timing_line(timings: Timings | None) -> str:
+    if timings is None:
         return ""
-    reference = "reference" if timings["reference_measured"] else "target"
-    parts = [f"serial {_time(timings['serial_s'])}", f"{reference} {_time(timings['reference_s'])}",
-             f"yours {_time(timings['learner_s'])}", f"speedup {timings['speedup_vs_serial']:.2f}x"]
-    if "learner_gbps" in timings:
-        parts.append(f"{timings['learner_gbps']:.1f} GB/s ({reference} {timings['reference_gbps']:.1f})")
-    if "throughput" in timings:
-        unit, value = timings["throughput"]
-        parts.append(_rate(value, unit))
+    reference = "reference" if timings.reference_measured else "target"
+    parts = [f"serial {_time(timings.serial_s)}", f"{reference} {_time(timings.reference_s)}",
+             f"yours {_time(timings.learner_s)}", f"speedup {timings.speedup_vs_serial:.2f}x"]
+    if timings.learner_gbps is not None and timings.reference_gbps is not None:
+        parts.append(f"{timings.learner_gbps:.1f} GB/s ({reference} {timings.reference_gbps:.1f})")
+    if timings.throughput is not None:
+        parts.append(_rate(timings.throughput.per_second, timings.throughput.unit))
     return " | ".join(parts)
 
 
@@ -44,7 +44,7 @@ def render(title: str, results: list[TaskResult], seed: int) -> str:
     lines = [title, "-" * len(title)]
     task_width = max((len(result.task) for result in results), default=0)
     for result in results:
-        points = f"{result.points:g}/{result.max_points:g}" if result.status != "skipped" else "-"
+        points = f"{result.points:g}/{result.max_points:g}" if result.status is not Status.SKIPPED else "-"
         lines.append(f"{MARKS[result.status]}  {result.variant:<9} {result.task:<{task_width}} {points:>8}")
         detail = [timing_line(result.timings)] if result.timings else []
         detail += result.message.splitlines()
@@ -55,5 +55,5 @@ def render(title: str, results: list[TaskResult], seed: int) -> str:
 
 
 def total(results: list[TaskResult]) -> tuple[float, float]:
-    graded = [r for r in results if r.status in ("passed", "failed")]
+    graded = [r for r in results if r.status.graded]
     return round(sum(r.points for r in graded), 2), round(sum(r.max_points for r in graded), 2)
