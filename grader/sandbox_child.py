@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader import child_errors
 from grader.spec import resolve
 
 LEARNER_PACKAGE = "submission"
@@ -240,6 +241,7 @@ class Child:
         writable = tuple(os.path.realpath(p) for p in (os.environ.get("NUMBA_CACHE_DIR"),) if p)
         sys.addaudithook(_Guard(hidden, tuple(os.path.realpath(p) for p in protected), writable, self.breaches))
         self.guarded = True
+        child_errors.install()  # an exception in a learner's thread fails the call that started it
 
     def do_call(self, function: str, args: tuple, kwargs: dict):
         target = self.lookup(function)
@@ -292,6 +294,8 @@ class Child:
 
     def describe(self, error: BaseException) -> str:
         """One clear message for what went wrong, pointing into the learner's file."""
+        if (explained := child_errors.describe(error, self.learner_frame, self.display_path)) is not None:
+            return explained  # raised in a learner's thread, or by numba compiling a learner's kernel
         frame = self.learner_frame(error.__traceback__)
         where = f"{self.display_path(frame.filename)}:{frame.lineno}" if frame else None
         if isinstance(error, NotImplementedError):
