@@ -1,13 +1,16 @@
 """The parent side of the sandbox: a child process that runs one variant module under limits.
 
 Learner code never runs in the grader's own process. Each task starts a :class:`Worker` (a child process of
-``grader.sandbox_child``) in its own process group, with
+``grader.sandbox_child``), inside the operating-system boundary of ``grader/isolation.py`` (its own uid,
+namespaces where the kernel allows them; see instructors/README.md for the threat model), in its own
+process group, with
 
-* a time limit per request: a hang is killed (with everything it forked) and reported, never waited on;
+* a time limit per request: a hang is killed (with everything it started) and reported, never waited on;
 * memory and output limits (``RLIMIT_AS``, ``RLIMIT_FSIZE``): a 50 GB allocation or a print loop fails the task;
-* its output captured to a file, of which the report shows the tail;
-* replies decoded by a restricted unpickler that accepts only numbers, strings, containers and numpy arrays,
-  so a child cannot make the parent run code, and the parent alone judges answers and writes reports.
+* its output captured to a file, of which the report shows the tail, control characters removed;
+* a data-only protocol (``grader/sandbox_protocol.py``): no pickle; arrays as raw bytes of a plain dtype
+  and a shape the parent checks, every string cut to a few KB; the connection is accepted only from the
+  worker's own process (the kernel's peer credentials on the socket), so no other process can answer for it.
 
 A crash (segfault in a numba kernel, ``os._exit``, a signal) ends the worker; the task that was running fails
 with the reason, and the next task starts a fresh worker. A learner's worker that breaks a rule of the sandbox
@@ -18,20 +21,13 @@ Instructors may tighten the limits for a whole run through the environment (inst
 
     PARLAB_CALL_TIME_LIMIT=S     no request to a learner's worker may take longer than S seconds
     PARLAB_MEMORY_LIMIT_MB=M     no worker may reserve more than M MiB of address space (not on a real GPU)
-
-On Linux the grader also makes itself a "child subreaper", so a process that a submission detaches from
-the worker's process group (``setsid`` after a fork) is handed to the grader when the worker dies, and is
-killed then, before any result is written.
 """
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import io
 import os
-import pickle
-import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -39,12 +35,21 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-from grader import machine
+from grader import isolation, machine
+from grader.isolation import Role
+from grader.sandbox_child import INPUT_SETS
+from grader.sandbox_protocol import (
+    ProtocolError,
+    clean_text,
+    peer_credentials,
+    receive,
+    send,
+)
 
 CHECKOUT = Path(__file__).resolve().parent.parent
+SOLUTIONS = CHECKOUT / "solutions"
 OUTPUT_LIMIT_BYTES = 16 * 2**20
 SHOWN_OUTPUT_CHARS = 1500
 SHOWN_LINE_CHARS = 160
@@ -54,8 +59,7 @@ MEMORY_LIMIT_ENV = "PARLAB_MEMORY_LIMIT_MB"
 # Repeated calls that run this many times faster than one call did were not all run (or were cached).
 SUSPICIOUS_REPEAT_SPEEDUP = 10.0
 SUSPICION_MIN_SINGLE_S = 0.005  # below this, request overhead blurs one call's time: no verdict
-_TOKEN = secrets.token_hex(8)  # marks the environment of every process a worker starts (see _sweep)
-_LIVE_WORKERS: set[int] = set()
+LIVE_WORKERS: set[int] = set()  # process ids of the workers now running (their process groups too)
 _PROTECTED_PATHS: set[str] = set()
 
 
@@ -83,11 +87,12 @@ class WorkerFailure(Exception):
 class Source:
     """Where a worker's module comes from.
 
-    ``learner(root, assignment, variant)``: a file ``root/assignment/variant.py`` (untrusted: imports of
-    ``solutions`` are refused). ``trusted(module)``: an importable module (the reference or a baseline).
+    ``learner(root, assignment, variant)``: a file ``root/assignment/variant.py``, loaded as the package
+    ``submission``; untrusted unless it is one of the reference solutions of this checkout.
+    ``trusted(module)``: an importable module of the grader (a baseline).
     """
 
-    kind: str
+    kind: str  # "file" or "module"
     root: str = ""
     assignment: str = ""
     variant: str = ""
@@ -95,20 +100,31 @@ class Source:
     functions: tuple[str, ...] = ()
 
     @staticmethod
-    def learner(root: str | os.PathLike, assignment: str, variant: str, functions=()) -> "Source":
+    def learner(root: str | os.PathLike, assignment: str, variant: str, functions=()) -> Source:
         return Source("file", root=str(root), assignment=assignment, variant=variant,
                       functions=tuple(functions))
 
     @staticmethod
-    def trusted(module: str, functions=()) -> "Source":
+    def trusted(module: str, functions=()) -> Source:
         return Source("module", module=module, functions=tuple(functions))
 
     @property
     def path(self) -> Path:
         return Path(self.root) / self.assignment / f"{self.variant}.py"
 
+    @property
+    def role(self) -> Role:
+        if self.kind == "module" or _inside(Path(self.root), SOLUTIONS):
+            return Role.TRUSTED  # the instructor's code: the reference solutions, the baselines
+        return Role.LEARNER
+
     def describe(self) -> str:
         return _display(self.path) if self.kind == "file" else self.module
+
+
+def _inside(path: Path, root: Path) -> bool:
+    path, root = os.path.realpath(path), os.path.realpath(root)
+    return path == root or path.startswith(root + os.sep)
 
 
 @dataclass
@@ -126,50 +142,37 @@ class WorkerOptions:
     env: dict = field(default_factory=dict)
 
 
-_ALLOWED_GLOBALS = {
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
-    ("builtins", "complex"), ("builtins", "slice"),
-}
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        if (module, name) in _ALLOWED_GLOBALS or module == "numpy.dtypes":
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"the sandbox may not send {module}.{name}")
-
-
-def _decode(payload: bytes):
-    return _RestrictedUnpickler(io.BytesIO(payload)).load()
-
-
-class Unsupported:
-    """Stands for a value the child could not send (a GPU array, a custom object); names its type."""
-
-    def __init__(self, type_name: str):
-        self.type_name = type_name
-
-    def __repr__(self) -> str:
-        return f"<object of type {self.type_name}>"
-
-
-def _restore(value):
+def _clean(value):
+    """A reply with every string in it bounded and stripped of control characters."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, tuple):
+        return tuple(_clean(item) for item in value)
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
     if isinstance(value, dict):
-        if set(value) == {"__unsupported__"}:
-            # A fresh class named after the learner's type, so messages say "got DeviceNDArray".
-            return type(value["__unsupported__"].rsplit(".", 1)[-1], (Unsupported,), {})(value["__unsupported__"])
-        return {key: _restore(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(_restore(item) for item in value)
+        return {clean_text(key, 200): _clean(item) for key, item in value.items()}
     return value
 
 
 def _display(path: Path | str) -> str:
     relative = os.path.relpath(path)
     return relative if not relative.startswith("..") else str(path)
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """Whether process ``pid`` is ``ancestor`` or one of its descendants (walks /proc's parent links)."""
+    for _ in range(64):
+        if pid == ancestor:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as stat_file:
+                pid = int(stat_file.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid <= 1:
+            return False
+    return False
 
 
 class Worker:
@@ -181,14 +184,16 @@ class Worker:
         self.limits = limits or Limits()
         self.options = options or WorkerOptions()
         self.process: subprocess.Popen | None = None
-        self.connection: Connection | None = None
+        self.sock: socket.socket | None = None
         self.dead: str | None = None  # why the worker ended, once it has
+        self.uid: int | None = None  # the uid it runs under (None: the grader's own)
+        self.last_input_set = 0  # which benchmark input set the last timed call used (see "collect")
         self._single_call_s: dict[str, float] = {}  # function -> fastest single timed call (see _watch)
-        self._tmp = tempfile.TemporaryDirectory(prefix="parlab-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="parlab-")  # the grader's own: the output log
         self._log_path = Path(self._tmp.name) / "output.txt"
 
     # -- lifetime -----------------------------------------------------------------------------------------
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         self.start()
         return self
 
@@ -197,61 +202,105 @@ class Worker:
 
     @property
     def learner(self) -> bool:
-        return self.source.kind == "file"
+        return self.source.role is Role.LEARNER
 
     def start(self) -> None:
-        if self.learner and not self.source.path.is_file():
+        if self.source.kind == "file" and not self.source.path.is_file():
             raise WorkerFailure(f"missing file: {_display(self.source.path)}")
         memory_cap = _env_limit(MEMORY_LIMIT_ENV)
         if memory_cap and self.limits.memory_bytes:  # 0 stays 0: a real GPU's runtime needs the address space
             self.limits = dataclasses.replace(
                 self.limits, memory_bytes=min(self.limits.memory_bytes, int(memory_cap * 2**20)))
-        _become_subreaper()
-        address = os.path.join(self._tmp.name, "socket")
+        made = isolation.boundary()
+        gid = None
+        if made.privileged:
+            self.uid, gid = ((made.new_learner_uid(), made.learner_gid) if self.learner
+                             else (made.trusted_uid, made.trusted_uid))
+        worker_dir = made.new_worker_dir(self.uid, gid)
+        root = self.source.root
+        if self.source.kind == "file" and self.learner and made.privileged:
+            root = str(isolation.stage_submission(made, Path(self.source.root), self.source.assignment))
+        address = str(worker_dir / "socket")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(address)
-        listener.listen(1)
+        if self.uid is not None:
+            os.chown(address, self.uid, gid)
+        listener.listen(4)
         listener.settimeout(0.2)  # short, so that a child that dies while starting is noticed at once
         command = [sys.executable, "-m", "grader.sandbox_child", address]
         if self.options.ranks:
             command = [machine.mpi_launcher(), "-n", str(self.options.ranks)] + command
+        cache = self._cache_dir(made)
+        hide = [SOLUTIONS] if self.learner else []
+        # As root the worker starts in its own directory (the grader's may be one it cannot reach); messages
+        # still show paths relative to where the grader was started (PARLAB_SHOWN_CWD).
+        cwd = str(worker_dir) if made.privileged else os.getcwd()
+        command = made.wrap(command, self.source.role, worker_dir, cwd, hide, [cache] if made.privileged else [])
         self._log = open(self._log_path, "wb")
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
-                                        stderr=subprocess.STDOUT, env=self._environment(),
-                                        cwd=os.getcwd(), start_new_session=True)
-        _LIVE_WORKERS.add(self.process.pid)
+                                        stderr=subprocess.STDOUT, env=self._environment(made, worker_dir, cache, gid),
+                                        cwd=cwd, start_new_session=True,
+                                        preexec_fn=isolation.die_with_parent)
+        LIVE_WORKERS.add(self.process.pid)
         deadline = time.monotonic() + START_TIMEOUT_S
         try:
             while True:
                 try:
                     sock, _ = listener.accept()
-                    break
-                except socket.timeout:
+                except TimeoutError:
                     if self.process.poll() is not None:
                         self._fail(self._death_reason())
                     if time.monotonic() > deadline:
                         self._kill()
                         self._fail(f"did not start within {START_TIMEOUT_S:.0f} s")
+                    continue
+                if self._is_ours(sock):
+                    break
+                sock.close()  # another process (another worker's code) knocking: not ours to talk to
         finally:
             listener.close()
         sock.setblocking(True)
-        self.connection = Connection(sock.detach())
-        self.request(("load", {"kind": self.source.kind, "root": self.source.root,
+        self.sock = sock
+        self.request(("load", {"kind": self.source.kind, "root": root, "shown_root": self.source.root,
                                "assignment": self.source.assignment, "variant": self.source.variant,
-                               "module": self.source.module, "functions": self.source.functions}),
+                               "module": self.source.module, "functions": list(self.source.functions),
+                               "learner": self.learner}),
                      time_limit=START_TIMEOUT_S)
 
-    def _environment(self) -> dict:
+    def _is_ours(self, sock: socket.socket) -> bool:
+        """The peer is this worker's own process (or, under MPI, one its launcher started), as its uid."""
+        try:
+            pid, uid, _ = peer_credentials(sock)
+        except OSError:
+            return False
+        if self.uid is not None and uid != self.uid:
+            return False
+        return _descends_from(pid, self.process.pid)
+
+    def _cache_dir(self, made: isolation.Boundary) -> Path:
+        """numba's cache for this worker. Root: the trusted cache (reference, baselines), or the run's own
+        learner cache. Otherwise one per kind under PARLAB_CACHE_DIR: the same file is loaded as
+        "submission.x.y" by the learner's and the reference's workers, and numba's cache records the module."""
+        if made.privileged:
+            return made.learner_cache if self.learner else made.trusted_cache
+        root = Path(os.environ.get("PARLAB_CACHE_DIR") or Path.home() / ".cache" / "parlab")
+        return root / "numba" / ("learner" if self.learner else "trusted")
+
+    def _environment(self, made: isolation.Boundary, worker_dir: Path, cache: Path, gid: int | None) -> dict:
         env = dict(os.environ)
         env.update(self.options.env)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
-        # numba's cache records the module a function was compiled in; the same file is loaded as
-        # "solutions.x.y" (reference) and "submission.x.y" (learner), so each kind gets its own cache.
-        env["NUMBA_CACHE_DIR"] = str(Path(env.get("PARLAB_CACHE_DIR", Path.home() / ".cache" / "parlab"))
-                                     / "numba" / ("learner" if self.source.kind == "file" else "trusted"))
+        env["PARLAB_SHOWN_CWD"] = os.getcwd()
+        env["NUMBA_CACHE_DIR"] = str(cache)
+        env["TMPDIR"] = str(worker_dir / "tmp")  # the worker's own: honest tempfile use works, privately
+        if made.bwrap:
+            env["PARLAB_NAMESPACED"] = "1"
+        if made.privileged:
+            env["HOME"] = str(worker_dir)
+            env["PARLAB_WORKER_UID"], env["PARLAB_WORKER_GID"] = str(self.uid), str(gid)
         env["PARLAB_OUTPUT_LIMIT"] = str(self.limits.output_bytes)
-        env["PARLAB_SANDBOX_TOKEN"] = _TOKEN
+        env[isolation.TOKEN_VARIABLE] = made.token
         if self.learner:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
             env["PARLAB_PROTECTED"] = os.pathsep.join(sorted(_PROTECTED_PATHS))
@@ -267,16 +316,17 @@ class Worker:
         return env
 
     def close(self) -> None:
-        if self.process and self.process.poll() is None and self.connection and not self.dead:
+        graceful = isolation.stop_reason() is None
+        if graceful and self.process and self.process.poll() is None and self.sock and not self.dead:
             try:
-                self.connection.send_bytes(pickle.dumps(("exit",)))
+                send(self.sock, ("exit",))
                 self.process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
-        if self.connection:
-            self.connection.close()
-            self.connection = None
+        if self.sock:
+            self.sock.close()
+            self.sock = None
         if hasattr(self, "_log"):
             self._log.close()
         self._tmp.cleanup()
@@ -293,8 +343,10 @@ class Worker:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            _LIVE_WORKERS.discard(self.process.pid)
-            _sweep()
+            LIVE_WORKERS.discard(self.process.pid)
+        if self.uid is not None and self.learner:
+            isolation.kill_uid(self.uid)  # whatever the learner's code left running, detached or not
+        isolation.sweep_marked()
 
     # -- requests -----------------------------------------------------------------------------------------
     def request(self, message: tuple, time_limit: float | None = None):
@@ -307,26 +359,35 @@ class Worker:
             limit = min(limit, cap)
         started = time.perf_counter()
         try:
-            self.connection.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-            if not self.connection.poll(limit):
+            send(self.sock, message)
+            ready, _, _ = select.select([self.sock], [], [], limit)
+            if not ready:
                 self._kill()
                 self._fail(f"did not finish within the time limit of {limit:g} s (a hang, or far too slow)")
-            reply = _restore(_decode(self.connection.recv_bytes()))
+            reply = _clean(receive(self.sock, deadline=time.monotonic() + max(5.0, limit)))
+        except TimeoutError:
+            self._kill()
+            self._fail("sent part of a reply and stopped")
         except (EOFError, OSError, ConnectionError):
             self._fail(self._death_reason())
-        except pickle.UnpicklingError as error:
+        except ProtocolError as error:
             self._kill()
             self._fail(f"sent a reply the grader refuses ({error})")
-        if not isinstance(reply, tuple) or not reply:
+        if not isinstance(reply, tuple) or not reply or not isinstance(reply[0], str):
             self._kill()
             self._fail("sent a malformed reply")
         if reply[0] == "fatal":
             self._kill()
-            self._fail(f"broke a rule of the sandbox: {reply[1]}")
+            self._fail(f"broke a rule of the sandbox: {reply[1] if len(reply) > 1 else ''}")
         if reply[0] == "error":
-            raise WorkerFailure(str(reply[1]))
-        if message[0] == "run" and self.learner:
-            self._watch(message[1], message[2], message[3], time.perf_counter() - started)
+            raise WorkerFailure(str(reply[1]) if len(reply) > 1 else "failed")
+        if reply[0] != "ok":
+            self._kill()
+            self._fail("sent a malformed reply")
+        if message[0] == "run":
+            self.last_input_set = (message[4] + message[2] - 1) % INPUT_SETS
+            if self.learner:
+                self._watch(message[1], message[2], message[3], time.perf_counter() - started)
         return reply[1:]
 
     def _watch(self, function: str, repeats: int, kwargs: dict, seconds: float) -> None:
@@ -347,7 +408,7 @@ class Worker:
         if single is None or single < SUSPICION_MIN_SINGLE_S or per_call * SUSPICIOUS_REPEAT_SPEEDUP >= single:
             return
         started = time.perf_counter()
-        self.request(("run", function, 1, kwargs))
+        self.request(("run", function, 1, kwargs, 0))
         single = self._single_call_s[function] = time.perf_counter() - started
         if per_call * SUSPICIOUS_REPEAT_SPEEDUP < single:
             self._kill()
@@ -370,8 +431,12 @@ class Worker:
         except subprocess.TimeoutExpired:
             self._kill()
             return "stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name
+        if code < 0 or code > 128 and (self.options.ranks or isolation.boundary().bwrap):
+            number = -code if code < 0 else code - 128
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = f"signal {number}"
             why = {"SIGSEGV": "a segmentation fault (out-of-bounds access in compiled code?)",
                    "SIGBUS": "a bus error (out-of-bounds access in compiled code?)",
                    "SIGXFSZ": f"printed (or wrote to a file) more than {self.limits.output_bytes // 2**20} MB "
@@ -381,7 +446,8 @@ class Worker:
         return f"exited with status {code} (os._exit or a fatal error in native code)"
 
     def output(self) -> str:
-        """What the child printed so far (stdout and stderr together), truncated to the last lines."""
+        """What the child printed so far (stdout and stderr together), truncated to the last lines,
+        control characters (terminal escapes) removed."""
         try:
             with open(self._log_path, "rb") as log:
                 log.seek(0, os.SEEK_END)
@@ -390,7 +456,7 @@ class Worker:
                 text = log.read().decode(errors="replace")
         except OSError:
             return ""
-        return ("..." if size > SHOWN_OUTPUT_CHARS else "") + text
+        return clean_text(("..." if size > SHOWN_OUTPUT_CHARS else "") + text)
 
     def _output_tail(self) -> str:
         text = self.output().strip()
@@ -399,52 +465,19 @@ class Worker:
         return "\n  its output ended with:\n    " + "\n    ".join(lines) if text else ""
 
 
-def _become_subreaper() -> None:
-    """Linux: orphans of our descendants become our children (not init's), so _sweep can find them."""
-    global _SUBREAPER
-    if _SUBREAPER is None:
-        _SUBREAPER = False
-        if sys.platform.startswith("linux"):
-            try:
-                PR_SET_CHILD_SUBREAPER = 36
-                _SUBREAPER = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-            except (OSError, AttributeError):
-                pass
-
-
-_SUBREAPER: bool | None = None
-
-
-def _sweep() -> None:
-    """Kill (and reap) our children that came from a worker but are no worker: processes a submission
-    detached from its worker's process group, handed to us when the worker died."""
-    if not _SUBREAPER:
-        return
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return
-    children = set()
-    for task in tasks:
+def end_all_workers() -> None:
+    """Kill every worker still running and what it left (the grader is stopping)."""
+    for pid in list(LIVE_WORKERS):
         try:
-            with open(f"/proc/self/task/{task}/children") as listing:
-                children.update(int(pid) for pid in listing.read().split())
-        except OSError:
-            continue
-    marker = f"PARLAB_SANDBOX_TOKEN={_TOKEN}".encode()
-    for pid in children - _LIVE_WORKERS:
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as environ:
-                ours = marker in environ.read().split(b"\0")
-        except OSError:
-            ours = False  # a zombie (environ is empty) or not ours to read
-        if not ours:
-            continue  # never reap a child we did not start: its owner may be waiting for it
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        LIVE_WORKERS.discard(pid)
+    isolation.sweep()
 
 
 class SandboxCall:

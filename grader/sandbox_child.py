@@ -5,8 +5,9 @@ variants). It connects back over a Unix socket and serves requests until told to
 
     ("load", source)                      import the module: a learner's file or a trusted module
     ("call", function, args, kwargs)      -> ("ok", result, modified_inputs) or ("error", message)
-    ("setup", inputs, params, prepare)    build benchmark inputs here (trusted maker), keep them
-    ("run", function, repeats, kwargs)    call it ``repeats`` times on those inputs (the parent times this)
+    ("setup", inputs, params, prepare, shift)  build the benchmark's input sets here (trusted maker), keep them
+    ("run", function, repeats, kwargs, first)  call it ``repeats`` times, rotating through the input sets from
+                                          set ``first`` (the parent times this)
     ("collect", collect)                  -> the last timed output, as a host array
     ("inspect", inspector)                -> (ok, message) read off the compiled module
     ("exit",)
@@ -15,10 +16,14 @@ Any request may instead be answered ("fatal", message): the learner's code broke
 (started a process, read the reference solutions, wrote into the grader's files or the results); the
 parent then kills the worker and fails the task with the message.
 
-It never judges answers and never writes reports: the parent does both. Under MPI, rank 0 talks to the
-parent and broadcasts each request, so every rank takes part in each (collective) call.
+Messages are plain data (``grader/sandbox_protocol.py``: no pickle). It never judges answers and never
+writes reports: the parent does both. Under MPI, rank 0 talks to the parent and broadcasts each request, so
+every rank takes part in each (collective) call. Where the grader runs as root, the child drops to the
+unprivileged uid the parent chose (PARLAB_WORKER_UID) before it connects, so nothing of the submission
+ever runs with the grader's privileges (see grader/isolation.py).
 
-What a learner's process is kept from (see instructors/README.md for what this does not stop):
+What a learner's process is kept from in the process itself, whoever runs the grader (the OS boundary of
+grader/isolation.py does the rest; instructors/README.md says what these alone do not stop):
 
 * reading ``solutions/`` (an import hook, and an audit hook on ``open``, ``os.listdir``, ``os.scandir``);
 * writing into the grader's checkout or the results files (an audit hook on opens for writing, renames,
@@ -33,24 +38,26 @@ Every breach is recorded when it happens, so a submission that catches the ``Per
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import os
-import pickle
 import signal
 import socket
 import sys
 import traceback
 import types
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
 
 from grader import child_errors
+from grader import sandbox_protocol as protocol
 from grader.spec import resolve
 
 LEARNER_PACKAGE = "submission"
+INPUT_SETS = 2  # the timed calls alternate between this many input sets (see vary_inputs)
+LEARNER_PROCESS_LIMIT = 512  # RLIMIT_NPROC of a learner's uid: threads count, so generous; forks are refused anyway
 CHECKOUT = Path(__file__).resolve().parent.parent
 SOLUTIONS = CHECKOUT / "solutions"
 
@@ -70,13 +77,13 @@ class _BlockSolutions:
             self.breaches.append(f"tried to import the reference solutions ({name})")
             raise ImportError("importing the reference solutions is not allowed in a submission "
                               f"(tried to import {name!r})")
-        return None
 
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 # Audit events that change the path they name (see _Guard.__call__ for those naming two).
 _CHANGING_EVENTS = {"os.rename", "os.remove", "os.rmdir", "os.truncate", "os.mkdir", "os.chmod", "os.chown",
                     "os.utime", "shutil.rmtree"}
+_DIR_FD_LAST = {"os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.utime", "shutil.rmtree"}
 
 
 def _inside(path: str, roots: tuple[str, ...]) -> bool:
@@ -103,19 +110,27 @@ class _Guard:
             self.check(path, writing=bool(writing))
         elif event in ("os.listdir", "os.scandir"):
             self.check(args[0], writing=False)
-        elif event in ("os.link", "os.symlink", "shutil.copyfile"):  # (source, destination): only one is written
+        elif event == "os.link":  # (source, destination, source dir_fd, destination dir_fd)
+            self.check(args[0], writing=False, dir_fd=args[2])
+            self.check(args[1], writing=True, dir_fd=args[3])
+        elif event in ("os.symlink", "shutil.copyfile"):  # (source, destination): only one is written
             self.check(args[0], writing=False)
-            self.check(args[1], writing=True)
+            self.check(args[1], writing=True, dir_fd=args[2] if event == "os.symlink" else None)
+        elif event == "os.rename":  # a rename changes both of its paths
+            self.check(args[0], writing=True, dir_fd=args[2])
+            self.check(args[1], writing=True, dir_fd=args[3])
         elif event in _CHANGING_EVENTS:
-            for path in args[:2] if event == "os.rename" else args[:1]:  # a rename changes both of its paths
-                self.check(path, writing=True)
+            self.check(args[0], writing=True, dir_fd=args[-1] if event in _DIR_FD_LAST else None)
 
-    def check(self, path, *, writing: bool) -> None:
+    def check(self, path, *, writing: bool, dir_fd=None) -> None:
         if isinstance(path, int) or path is None:
             return
         try:
-            real = os.path.realpath(os.fsdecode(path))
-        except (TypeError, ValueError):
+            name = os.fsdecode(path)
+            if isinstance(dir_fd, int) and not os.path.isabs(name):  # relative to an open directory
+                name = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+            real = os.path.realpath(name)
+        except (TypeError, ValueError, OSError):
             return
         if self.hidden and _inside(real, self.hidden):
             self.refuse(f"tried to read the reference solutions ({_shown(real)})")
@@ -155,12 +170,13 @@ def _live_children() -> list[int]:
 
 
 class Child:
-    def __init__(self, connection: Connection | None, comm=None):
+    def __init__(self, connection: socket.socket | None, comm=None):
         self.connection = connection
         self.comm = comm  # mpi4py communicator, or None
         self.module: types.ModuleType | None = None
-        self.learner_root: str | None = None
-        self.bench_args: tuple = ()
+        self.learner_root: str | None = None  # where the learner's files are read from (a staged copy, as root)
+        self.shown_root: str | None = None  # where the learner keeps them: what messages show
+        self.bench_sets: list[tuple] = []  # the benchmark's input sets (the call's arguments), see vary_inputs
         self.bench_output = None
         self.pid = os.getpid()
         self.forks = 0
@@ -180,7 +196,7 @@ class Child:
             try:
                 reply = getattr(self, "do_" + request[0])(*request[1:])
             except BaseException as error:  # noqa: BLE001 -- a learner's SystemExit is a reply, not our exit
-                reply = ("error", self.describe(error))
+                reply = ("error", protocol.clean_text(self.describe(error)))
             if os.getpid() != self.pid:
                 os._exit(0)  # a fork of the learner's came back here: only the worker itself may answer
             breach = self.breach() if self.guarded else None
@@ -204,20 +220,30 @@ class Child:
         return "; ".join(rules) if rules else None
 
     def receive(self):
-        request = pickle.loads(self.connection.recv_bytes()) if self.connection else None
-        return self.comm.bcast(request, root=0) if self.comm else request
+        if not self.comm:
+            return protocol.receive(self.connection, trusted_types=True)
+        # Rank 0 hands the other ranks the request's frame as raw bytes (no pickle on the way); each decodes it.
+        frame = np.frombuffer(protocol.encode(protocol.receive(self.connection, trusted_types=True)),
+                              np.uint8) if self.connection else None
+        size = np.array([len(frame) if frame is not None else 0], np.int64)
+        self.comm.Bcast(size, root=0)
+        if frame is None:
+            frame = np.empty(int(size[0]), np.uint8)
+        self.comm.Bcast(frame, root=0)
+        return protocol.decode(memoryview(frame)[8:], trusted_types=True)
 
     def reply(self, reply) -> None:
         if self.comm:
             self.comm.Barrier()  # rank 0 answers only once every rank has finished the request
         if self.connection:
-            self.connection.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+            protocol.send(self.connection, reply)
 
     # -- requests ------------------------------------------------------------------------------------------
     def do_load(self, source: dict):
         if source["kind"] == "file":
             self.learner_root = os.path.realpath(source["root"])
-            self.guard_learner()
+            self.shown_root = source.get("shown_root") or source["root"]
+            self.guard_learner(hide_solutions=source["learner"])
             package = types.ModuleType(LEARNER_PACKAGE)
             package.__path__ = [self.learner_root]
             sys.modules[LEARNER_PACKAGE] = package
@@ -231,12 +257,13 @@ class Child:
             return ("error", f"{where} defines no function {', '.join(missing)}")
         return ("ok",)
 
-    def guard_learner(self) -> None:
-        """Put the rules in place before the learner's module is imported."""
+    def guard_learner(self, hide_solutions: bool) -> None:
+        """Put the rules in place before the module is imported (the reference's too, so that both sides of
+        a timing pay the same for them; only the learner's may not read the solutions)."""
         sys.dont_write_bytecode = True  # .pyc files would be writes into the checkout
-        sys.meta_path.insert(0, _BlockSolutions(self.breaches))
-        grading_the_solutions = _inside(self.learner_root, (str(SOLUTIONS.resolve()),))
-        hidden = () if grading_the_solutions else (str(SOLUTIONS.resolve()),)
+        if hide_solutions:
+            sys.meta_path.insert(0, _BlockSolutions(self.breaches))
+        hidden = (str(SOLUTIONS.resolve()),) if hide_solutions else ()
         protected = (str(CHECKOUT), *filter(None, os.environ.get("PARLAB_PROTECTED", "").split(os.pathsep)))
         writable = tuple(os.path.realpath(p) for p in (os.environ.get("NUMBA_CACHE_DIR"),) if p)
         sys.addaudithook(_Guard(hidden, tuple(os.path.realpath(p) for p in protected), writable, self.breaches))
@@ -253,14 +280,19 @@ class Child:
                     if not _same(saved, now)]
         return ("ok", _plain(result), modified)
 
-    def do_setup(self, inputs: str, params: dict, prepare: str | None):
-        host_inputs = resolve(inputs)(**params)
-        self.bench_args = resolve(prepare)(*host_inputs) if prepare else host_inputs
+    def do_setup(self, inputs: str, params: dict, prepare: str | None, shift: int = 1):
+        base = resolve(inputs)(**params)
+        self.bench_sets = []
+        for index in range(INPUT_SETS):
+            host_inputs = vary_inputs(base, index, shift)
+            self.bench_sets.append(tuple(resolve(prepare)(*host_inputs)) if prepare else tuple(host_inputs))
         return ("ok",)
 
-    def do_run(self, function: str, repeats: int, kwargs: dict):
+    def do_run(self, function: str, repeats: int, kwargs: dict, first: int = 0):
         target = self.lookup(function)
-        for _ in range(repeats):
+        sets = self.bench_sets
+        for call in range(repeats):
+            self.bench_args = sets[(first + call) % len(sets)]
             self.bench_output = target(*self.bench_args, **kwargs)
         _synchronize_gpu()
         return ("ok",)
@@ -281,7 +313,9 @@ class Child:
 
     def display_path(self, filename: str) -> str:
         filename = os.path.realpath(filename)
-        relative = os.path.relpath(filename)
+        if self.learner_root and self.shown_root and _inside(filename, (self.learner_root,)):
+            filename = os.path.join(self.shown_root, os.path.relpath(filename, self.learner_root))
+        relative = os.path.relpath(filename, os.environ.get("PARLAB_SHOWN_CWD") or os.getcwd())
         return relative if not relative.startswith("..") else filename
 
     def learner_frame(self, tb) -> traceback.FrameSummary | None:
@@ -321,16 +355,32 @@ class Child:
 
 
 # -- values crossing the process boundary -------------------------------------------------------------------
+def vary_inputs(host_inputs, index: int, shift: int):
+    """Input set ``index`` of a benchmark: set 0 is the maker's inputs; set 1 is a fresh copy (new memory)
+    in which, when the inputs are 1-D arrays of one length (SAXPY's x and y, scan's array), every array is
+    rotated by ``shift`` elements, so its answer differs too. The timed calls alternate between the sets,
+    so that a submission remembering its last answer (by the arrays' identity or address) gains nothing.
+    Runs in the children and in the parent (which recomputes the set to verify the timed answer)."""
+    if index == 0:
+        return host_inputs
+    fresh = copy.deepcopy(host_inputs)
+    arrays = [value for value in fresh if isinstance(value, np.ndarray)] if isinstance(fresh, tuple) else []
+    if arrays and all(a.ndim == 1 and len(a) == len(arrays[0]) for a in arrays) and len(arrays[0]) > 1:
+        fresh = tuple(np.roll(value, shift * index % len(arrays[0])) if isinstance(value, np.ndarray) else value
+                      for value in fresh)
+    return fresh
+
+
 def _plain(value):
     """What the parent is allowed to receive: arrays, numbers, strings, and tuples/lists/dicts of them.
 
     Anything else (a GPU array, a custom object) is replaced by a marker naming its type, so the parent
-    reports "got DeviceNDArray" instead of unpickling an arbitrary object.
+    reports "got DeviceNDArray"; the parent refuses any object that would still come its way.
     """
     if value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
         return value
     if isinstance(value, np.ndarray):
-        return np.array(value, copy=True, subok=False) if value.dtype.kind != "O" else _unsupported(value)
+        return value if value.dtype.kind in "biufc" and type(value) is np.ndarray else _unsupported(value)
     if isinstance(value, (tuple, list)):
         return type(value)(_plain(item) for item in value)
     if isinstance(value, dict):
@@ -408,7 +458,27 @@ def _limit_resources() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
 
+def _drop_to_worker_uid() -> None:
+    """As root: become the unprivileged uid the parent chose for this worker, for good, before anything of
+    the submission runs; bound how many processes (threads) that uid may have."""
+    import resource
+
+    from grader.isolation import die_with_parent, drop_privileges
+
+    uid = os.environ.get("PARLAB_WORKER_UID")
+    if uid and os.geteuid() == 0:
+        limit = LEARNER_PROCESS_LIMIT
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+        os.umask(0o007)  # the run's learner workers share a group: its numba cache
+        drop_privileges(int(uid), int(os.environ["PARLAB_WORKER_GID"]))
+    else:
+        die_with_parent()
+    if os.getppid() == 1 and os.environ.get("PARLAB_MPI") != "1" and os.environ.get("PARLAB_NAMESPACED") != "1":
+        os._exit(1)  # the grader died before we could ask to die with it
+
+
 def main(address: str) -> None:
+    _drop_to_worker_uid()
     comm = None
     if os.environ.get("PARLAB_MPI") == "1":
         from mpi4py import MPI
@@ -416,9 +486,8 @@ def main(address: str) -> None:
         comm = MPI.COMM_WORLD
     connection = None
     if comm is None or comm.Get_rank() == 0:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(address)
-        connection = Connection(sock.detach())
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(address)
     cpu = os.environ.get("PARLAB_PIN_CPU")
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(cpu)})

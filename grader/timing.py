@@ -2,9 +2,12 @@
 
 Every contestant runs in worker processes of its own, each of which builds the inputs itself (a trusted,
 deterministic maker) and runs the function a number of times per request. The parent times each request
-with its own clock, so a submission cannot report a time of its own making.
+with its own clock, so a submission cannot report a time of its own making. The calls alternate between
+input sets (``grader.sandbox_child.vary_inputs``: fresh arrays, rotated contents where the inputs allow it),
+the same for every contestant of a round, so that remembering the last answer gains nothing; a memory-bound
+result faster than this machine's memory can deliver (:func:`memory_bandwidth`) is refused by the grader.
 
-1. warm-up: one call in each process (JIT compilation, caches, GPU context), not timed;
+1. warm-up: one call on each input set in each process (JIT compilation, caches, GPU context), not timed;
 2. calibration: repeats per request so that one request takes >= MIN_CHUNK_S (timer resolution and the
    ~0.1 ms cost of a request then vanish); the learner and the reference repeat the same number of times;
 3. rounds: in each round every process is timed once, in an order that rotates from round to round, so no
@@ -23,21 +26,57 @@ also drops interference spikes. Scoring then takes the median over rounds of the
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import time
 
+import numpy as np
+
 from grader.sandbox import Worker
+from grader.sandbox_child import INPUT_SETS
 
 MIN_CHUNK_S = 0.05
 MAX_CHUNK_S = 2.0
 MAX_REPEATS = 2000
 PROCESSES_PER_SIDE = 3
+# A CPU benchmark moving memory faster than this many times what every core copying at once achieved did
+# not do its work (caches explain a little beyond 1x; nothing honest explains 4x on 64 MiB arrays).
+BANDWIDTH_MARGIN = 4.0
 
 
-def _timed(worker: Worker, function: str, repeats: int, kwargs: dict, time_limit: float) -> float:
+def _timed(worker: Worker, function: str, repeats: int, kwargs: dict, time_limit: float, first: int = 0) -> float:
     start = time.perf_counter()
-    worker.request(("run", function, repeats, kwargs), time_limit)
+    worker.request(("run", function, repeats, kwargs, first), time_limit)
     return (time.perf_counter() - start) / repeats
+
+
+@functools.lru_cache(maxsize=None)
+def memory_bandwidth() -> float:
+    """Bytes per second this machine's memory moves (read plus write), measured once: every core copying
+    its own part of a 256 MiB array at once, best of three. What a CPU benchmark claims beyond a small
+    multiple of it (grader/grading.py) was not computed from memory."""
+    import os
+
+    source = np.ones(32 * 2**20, np.float64)
+    target = np.empty_like(source)
+    threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    parts = np.array_split(np.arange(source.size), threads)
+    bounds = [(int(p[0]), int(p[-1]) + 1) for p in parts if len(p)]
+
+    def copy(lo, hi):
+        np.copyto(target[lo:hi], source[lo:hi])
+
+    best = float("inf")
+    for _ in range(3):
+        workers = [threading.Thread(target=copy, args=bound) for bound in bounds]
+        started = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        best = min(best, time.perf_counter() - started)
+    return 2 * source.nbytes / best
 
 
 def _repeats(single_call_s: float) -> int:
@@ -53,7 +92,7 @@ def interleaved(contestants: dict[str, list[tuple[Worker, str, dict]]], rounds: 
     single = {}
     for name, processes in contestants.items():
         for worker, function, kwargs in processes:
-            _timed(worker, function, 1, kwargs, time_limit)  # warm-up: compile, fault in pages
+            _timed(worker, function, INPUT_SETS, kwargs, time_limit)  # warm-up: compile, fault in every set
         samples = 1 if name in informative else 2  # a serial baseline may take seconds a call
         single[name] = min(_timed(worker, function, 1, kwargs, time_limit)
                            for worker, function, kwargs in processes for _ in range(samples))
@@ -72,7 +111,8 @@ def interleaved(contestants: dict[str, list[tuple[Worker, str, dict]]], rounds: 
         shift = round_index % len(slots)
         best = {name: float("inf") for name in contestants}
         for name, (worker, function, kwargs) in slots[shift:] + slots[:shift]:
-            best[name] = min(best[name], _timed(worker, function, repeats[name], kwargs, time_limit))
+            best[name] = min(best[name], _timed(worker, function, repeats[name], kwargs, time_limit,
+                                                first=round_index % INPUT_SETS))
         for name in contestants:
             times[name].append(best[name])
     return times
