@@ -1,0 +1,1 @@
+"""Assignment 6, dnn: layer normalization, attention and convolution as your own kernels, inside PyTorch."""

@@ -1,0 +1,319 @@
+"""Assignment 6, dnn: what the grader checks and times.
+
+Each of the threaded, simd and cuda variants: correctness of the four functions, 2 points each (8); for the
+CPU variants the attention memory task, 2 points (peak memory at a long sequence, measured by the grader from
+outside the worker); speed, 1 point each for layernorm and its backward, 2 each for attention and conv2d (6).
+The torch_ops variant (Part 4): opcheck 2, gradcheck 2, the layernorm training run 3, the attention and
+convolution model 3 (see torch_checks.py).
+
+The "serial" column of a speed task: for threaded, torch's own CPU operator on every core (the peer a
+deep-learning programmer would measure against); for simd, the obvious compiled loops on one core; for cuda,
+torch's operator on the same GPU. See assignments/dnn/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader import machine
+from grader.compare import expect_array
+from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Profile, Property
+from grader.suites.dnn import cases, oracle
+
+BASELINE = "grader.suites.dnn.baseline"
+TORCH_CHECKS = "grader.suites.dnn.torch_checks"
+FUNCTIONS = ("layernorm", "layernorm_backward", "attention", "conv2d")
+DEVICE_FUNCTIONS = tuple(f"{name}_device" for name in FUNCTIONS)
+
+
+def _threads(call: Call) -> dict:
+    # Three threads on any machine: chunk boundaries then fall at uneven places.
+    return {"num_threads": 3} if call.variant == "threaded" else {}
+
+
+def _unpack(got, names: tuple[str, ...], what: str) -> tuple:
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        raise Mismatch(f"{what}: expected a tuple ({', '.join(names)}), got {type(got).__name__}"
+                       + (f" of {len(got)}" if isinstance(got, (tuple, list)) else ""))
+    return tuple(got)
+
+
+def _expect_unchanged(before: tuple, after: tuple) -> None:
+    # The sandbox reports a modified input by name; this makes the check whole when it runs in-process too.
+    for index, (saved, now) in enumerate(zip(before, after)):
+        if isinstance(saved, np.ndarray) and not np.array_equal(saved, now):
+            raise Mismatch(f"the function modified its input (argument {index + 1}): inputs must be left unchanged")
+
+
+def _judged(case, check) -> None:
+    try:
+        check()
+    except Mismatch as wrong:
+        raise Mismatch(f"input: {case}\n{wrong}") from None
+
+
+# -- correctness -------------------------------------------------------------------------------------------------
+def check_layernorm(call: Call, case: cases.LayerNormCase) -> None:
+    inputs = case.forward_inputs()
+    got = call("layernorm", *inputs, **_threads(call))
+
+    def judge():
+        _expect_unchanged(case.forward_inputs(), inputs)
+        outputs = _unpack(got, ("y", "mean", "rstd"), "layernorm")
+        for name, value, expected, bound in zip(("y", "mean", "rstd"), outputs, oracle.layernorm(*inputs),
+                                                oracle.layernorm_tolerance(*inputs)):
+            expect_array(value, expected.astype(np.float32), what=f"layernorm {name}", tolerance=bound)
+
+    _judged(case, judge)
+
+
+def check_layernorm_backward(call: Call, case: cases.LayerNormCase) -> None:
+    inputs = case.backward_inputs()
+    got = call("layernorm_backward", *inputs, **_threads(call))
+
+    def judge():
+        _expect_unchanged(case.backward_inputs(), inputs)
+        outputs = _unpack(got, ("dx", "dweight", "dbias"), "layernorm_backward")
+        for name, value, expected, bound in zip(("dx", "dweight", "dbias"), outputs,
+                                                oracle.layernorm_backward(*inputs),
+                                                oracle.layernorm_backward_tolerance(*inputs)):
+            expect_array(value, expected.astype(np.float32), what=f"layernorm_backward {name}", tolerance=bound)
+
+    _judged(case, judge)
+
+
+def check_attention(call: Call, case: cases.AttentionCase) -> None:
+    inputs = case.inputs()
+    got = call("attention", *inputs, **_threads(call))
+
+    def judge():
+        _expect_unchanged(case.inputs(), inputs)
+        expect_array(got, oracle.attention(*inputs).astype(np.float32), what="attention",
+                     tolerance=oracle.attention_tolerance(*inputs))
+
+    _judged(case, judge)
+
+
+def check_conv2d(call: Call, case: cases.ConvCase) -> None:
+    inputs = case.inputs()
+    got = call("conv2d", *inputs, **_threads(call))
+
+    def judge():
+        _expect_unchanged(case.inputs(), inputs)
+        if isinstance(got, np.ndarray) and got.shape != case.output_shape():
+            raise Mismatch(f"conv2d: expected shape {case.output_shape()} = (n, c_out, (h + 2 padding - kh) // "
+                           f"stride + 1, (w + 2 padding - kw) // stride + 1), got {got.shape}")
+        expect_array(got, oracle.conv2d(*inputs).astype(np.float32), what="conv2d",
+                     tolerance=oracle.conv2d_tolerance(*inputs))
+
+    _judged(case, judge)
+
+
+CHECKS = {"layernorm": (check_layernorm, cases.layernorm_cases, cases.layernorm_edge_cases),
+          "layernorm_backward": (check_layernorm_backward, cases.layernorm_cases, cases.layernorm_edge_cases),
+          "attention": (check_attention, cases.attention_cases, cases.attention_edge_cases),
+          "conv2d": (check_conv2d, cases.conv2d_cases, cases.conv2d_edge_cases)}
+
+
+def correctness(variant: str) -> tuple[Property, ...]:
+    return tuple(Property(variant=variant, points=2, cases=strategy, check=check, edge_cases=edges,
+                          name=f"{function} correctness", max_examples=30, simulator_max_examples=4)
+                 for function, (check, strategy, edges) in CHECKS.items())
+
+
+# -- attention's memory, measured from outside the worker ----------------------------------------------------------
+MEMORY_FRACTION = 8  # the learner's growth must stay below the naive score matrix's size / this
+
+
+def _status_kib(pid: int, field: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class PeakResident:
+    """The peak resident memory of process ``pid`` while the ``with`` block runs, read by this (the grader's)
+    process from /proc, never reported by the worker itself.
+
+    Two readings, the larger wins: the kernel's own high-water mark VmHWM, reset first by writing "5" to
+    /proc/PID/clear_refs (where the grader may: the worker's owner or root), and VmRSS sampled every half
+    millisecond (a seq x seq float32 score matrix at seq = 8192 takes tens of milliseconds just to be touched,
+    so a sampler cannot miss it)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.before_kib = _status_kib(pid, "VmRSS") or 0
+        self.peak_kib = self.before_kib
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._reset = False
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, _status_kib(self.pid, "VmRSS") or 0)
+            time.sleep(0.0005)
+
+    def __enter__(self) -> "PeakResident":
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as clear:
+                clear.write("5")
+            self._reset = True
+        except OSError:
+            pass
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._sampler.join()
+        if self._reset:
+            self.peak_kib = max(self.peak_kib, _status_kib(self.pid, "VmHWM") or 0)
+
+    @property
+    def growth_bytes(self) -> int:
+        return max(0, self.peak_kib - self.before_kib) * 1024
+
+
+def _worker_pid(call: Call) -> int:
+    worker = getattr(call, "worker", None)
+    return worker.process.pid if worker is not None and worker.process is not None else os.getpid()
+
+
+def check_attention_memory(call: Call, case: cases.AttentionCase) -> None:
+    """The answer must be right, and the worker's resident memory may grow by less than 1/MEMORY_FRACTION of the
+    score matrix a naive attention stores (heads * seq^2 float32s)."""
+    inputs = case.inputs()
+    if case.seq < cases.LONG_ATTENTION.seq:  # the warm-up case: compiles the code, measures nothing
+        check_attention(call, case)
+        return
+    with PeakResident(_worker_pid(call)) as peak:
+        got = call("attention", *inputs, **_threads(call))
+    naive = case.heads * case.seq**2 * 4
+    expect_array(got, oracle.attention(*inputs).astype(np.float32), what=f"attention at {case}",
+                 tolerance=oracle.attention_tolerance(*inputs))
+    if peak.growth_bytes * MEMORY_FRACTION > naive:
+        raise Mismatch(f"attention at {case}: the worker's memory grew by {peak.growth_bytes / 2**20:.1f} MiB during "
+                       f"the call; the seq x seq score matrix alone is {naive / 2**20:.0f} MiB, and the limit is "
+                       f"{naive / MEMORY_FRACTION / 2**20:.0f} MiB: never store the whole score matrix (tiles of "
+                       "keys, online softmax: see the handout, Part 2)")
+
+
+def attention_memory(variant: str) -> Property:
+    warm_up = cases.AttentionCase(heads=1, seq=65, dim=16, causal=True, scale=1.0, seed=1)
+    return Property(variant=variant, points=2, name="attention memory", check=check_attention_memory,
+                    cases=lambda profile: st.just(cases.LONG_ATTENTION),
+                    edge_cases=lambda profile: [warm_up, cases.LONG_ATTENTION], max_examples=1)
+
+
+# -- speed -------------------------------------------------------------------------------------------------------
+def _verifier(function: str):
+    def verify(params: dict, inputs, output) -> None:
+        if function == "layernorm":
+            for value, expected, bound in zip(_unpack(output, ("y", "mean", "rstd"), "timed layernorm"),
+                                              oracle.layernorm(*inputs), oracle.layernorm_tolerance(*inputs)):
+                expect_array(value, expected.astype(np.float32), what="timed layernorm", tolerance=bound)
+        elif function == "layernorm_backward":
+            for value, expected, bound in zip(_unpack(output, ("dx", "dweight", "dbias"), "timed layernorm_backward"),
+                                              oracle.layernorm_backward(*inputs),
+                                              oracle.layernorm_backward_tolerance(*inputs)):
+                expect_array(value, expected.astype(np.float32), what="timed layernorm_backward", tolerance=bound)
+        else:
+            answer, bound = {"attention": (oracle.attention, oracle.attention_tolerance),
+                             "conv2d": (oracle.conv2d, oracle.conv2d_tolerance)}[function]
+            expect_array(output, answer(*inputs).astype(np.float32), what=f"timed {function}",
+                         tolerance=bound(*inputs))
+
+    return verify
+
+
+# Benchmark sizes: the CPU ones a few to a hundred milliseconds a call for the reference on 2 cores.
+CPU_SIZES = {"layernorm": {"rows": 4096, "features": 1024},
+             "layernorm_backward": {"rows": 4096, "features": 1024},
+             "attention": {"heads": 4, "seq": 1024, "dim": 64, "causal": True},
+             "conv2d": {"n": 4, "c_in": 64, "c_out": 64, "size": 32, "kernel": 3, "stride": 1, "padding": 1}}
+GPU_SIZES = {"layernorm": {"rows": 65536, "features": 1024},
+             "layernorm_backward": {"rows": 65536, "features": 1024},
+             "attention": {"heads": 32, "seq": 4096, "dim": 64, "causal": True},
+             "conv2d": {"n": 32, "c_in": 128, "c_out": 128, "size": 56, "kernel": 3, "stride": 1, "padding": 1}}
+SPEED_POINTS = {"layernorm": 1, "layernorm_backward": 1, "attention": 2, "conv2d": 2}
+
+
+def _cost(function: str, p: dict) -> dict:
+    """What one call moves or computes, for the report's GB/s or throughput."""
+    if function == "layernorm":
+        return {"bytes_moved": 8 * p["rows"] * p["features"]}  # read x, write y
+    if function == "layernorm_backward":
+        return {"bytes_moved": 12 * p["rows"] * p["features"]}  # read dy and x, write dx
+    if function == "attention":
+        pairs = p["seq"] * (p["seq"] + 1) / 2 if p["causal"] else p["seq"] ** 2
+        return {"work": ("flop", 4 * p["heads"] * pairs * p["dim"])}
+    out = (p["size"] + 2 * p["padding"] - p["kernel"]) // p["stride"] + 1
+    return {"work": ("flop", 2 * p["n"] * p["c_out"] * out * out * p["c_in"] * p["kernel"] ** 2)}
+
+
+# The reference's speed over the serial column, measured on the 2-core machine (assignments/dnn/README.md):
+# used as the target only when solutions/ is absent.
+FALLBACK = {"threaded": {"layernorm": 1.0, "layernorm_backward": 1.2, "attention": 0.8, "conv2d": 0.5},
+            "simd": {"layernorm": 1.5, "layernorm_backward": 1.5, "attention": 4.0, "conv2d": 8.0},
+            "cuda": {"layernorm": 0.8, "layernorm_backward": 0.8, "attention": 0.3, "conv2d": 0.3}}
+
+
+def speed(variant: str, function: str) -> Benchmark:
+    gpu = variant == "cuda"
+    params = (GPU_SIZES if gpu else CPU_SIZES)[function]
+    if variant == "threaded":
+        baseline = Contestant(f"torch_{function}", prepare=f"{BASELINE}:to_torch")
+    elif gpu:
+        baseline = Contestant(f"torch_{function}", prepare=f"{BASELINE}:to_torch_cuda")
+    else:
+        baseline = Contestant(function)
+    learner = Contestant(function)
+    if gpu:
+        collect = {"layernorm": "from_device_layernorm", "layernorm_backward": "from_device_layernorm_backward"}
+        learner = Contestant(f"{function}_device", prepare=f"{BASELINE}:to_device_{function}",
+                             collect=f"{BASELINE}:{collect.get(function, 'from_device_last')}")
+    peer = {"threaded": " (serial column: torch, every core)", "cuda": " (kernel only; serial column: torch)"}
+    return Benchmark(variant=variant, points=SPEED_POINTS[function], name=f"{function} speed" + peer.get(variant, ""),
+                     inputs=f"{BASELINE}:make_{function}_inputs", params=params, learner=learner,
+                     baseline_module=BASELINE, baseline=baseline, verify=_verifier(function),
+                     fallback_speedup=FALLBACK[variant][function], needs_gpu=gpu,
+                     kwargs={"num_threads": machine.cores()} if variant == "threaded" else {},
+                     **_cost(function, params))
+
+
+def _simd_warm_up(profile: Profile):
+    return [("layernorm", cases.LayerNormCase(4, 64, 1e-5, cases.Rows.NORMAL, 1.0, 1).forward_inputs()),
+            ("layernorm_backward", cases.LayerNormCase(4, 64, 1e-5, cases.Rows.NORMAL, 1.0, 1).backward_inputs()),
+            ("attention", cases.AttentionCase(1, 70, 16, True, 1.0, 1).inputs()),
+            ("conv2d", cases.ConvCase(1, 3, 4, 9, 9, 3, 3, 1, 1, 1).inputs())]
+
+
+def variant_tasks(variant: str) -> tuple:
+    tasks = list(correctness(variant))
+    if variant != "cuda":
+        tasks.append(attention_memory(variant))
+    if variant == "simd":
+        tasks.append(Inspection(variant=variant, name="vector instructions", inspect="grader.simd:packed_instructions",
+                                warm_up=_simd_warm_up))
+    tasks += [speed(variant, function) for function in FUNCTIONS]
+    return tuple(tasks)
+
+
+ASSIGNMENT = Assignment(
+    number=6,
+    name="dnn",
+    title="Deep-learning operators: layernorm, attention and convolution as your own kernels, inside PyTorch",
+    variants=("threaded", "simd", "cuda"),
+    functions={"threaded": FUNCTIONS, "simd": FUNCTIONS, "cuda": FUNCTIONS + DEVICE_FUNCTIONS},
+    tasks=(*variant_tasks("threaded"), *variant_tasks("simd"), *variant_tasks("cuda")),
+)
