@@ -21,6 +21,8 @@ from grader.results import Status, TaskResult, Throughput, Timings, Word
 from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
 from grader.spec import Assignment, Benchmark, Contestant, Inspection, Mismatch, Profile, Property, Task, resolve
 
+HUNG = "did not finish within the time limit"  # how grader/sandbox.py begins the reason a request was killed
+
 __all__ = ["Grader", "Options", "Status", "TaskResult", "default_solutions", "limits_for", "profile_for",
            "worker_options_for"]
 
@@ -91,9 +93,12 @@ class Grader:
     def __init__(self, assignment: Assignment, options: Options):
         self.assignment = assignment
         self.options = options
-        # (variant, ranks) -> why its correctness failed (first line); a variant with several correctness
-        # tasks (scan: exclusive_scan and find_repeats) is correct only if none is here.
-        self.incorrect: dict[tuple[str, int], str] = {}
+        # (variant, ranks) -> {correctness task name: why it failed (first line)}: what speed tasks are gated
+        # on (each on the correctness tasks it names in ``gated_on``, or on all of its variant's).
+        self.incorrect: dict[tuple[str, int], dict[str, str]] = {}
+        # (variant, ranks) -> why its correctness hung: later tasks of the variant do not run its code again
+        # (a hang costs one time limit, not one per task).
+        self.hung: dict[tuple[str, int], str] = {}
 
     def learner_source(self, variant: str) -> Source:
         return Source.learner(self.options.submission, self.assignment.name, variant,
@@ -133,7 +138,7 @@ class Grader:
         message = (f"internal error in the grader ({what}): a bug in the grader, not in your code; please "
                    f"report it with these details for the maintainers:\n    {details}")
         if isinstance(task, Property):  # its variant's speed is not timed: correctness is unknown
-            self.incorrect.setdefault((task.variant, task.ranks), message.splitlines()[0])
+            self.incorrect.setdefault((task.variant, task.ranks), {})[task.name] = message.splitlines()[0]
         return TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, Status.FAILED, message)
 
     def run_task(self, task: Task) -> TaskResult:
@@ -149,7 +154,7 @@ class Grader:
         elif isinstance(task, Inspection):
             self._inspection(task, result)
         if result.max_points == 0 and result.status.graded and not isinstance(task, Property):
-            result.status = Status.INFO  # worth no points: shown, never fails the run
+            result.info_verdict, result.status = result.status, Status.INFO  # no points: shown, never fails the run
         result.seconds = time.perf_counter() - started
         return result
 
@@ -157,6 +162,7 @@ class Grader:
     def _correctness(self, task: Property, result: TaskResult) -> None:
         profile = profile_for(task.variant)
         limits = limits_for(self.options, task.variant, task.call_time_limit_s)
+        worker = None
         try:
             with Worker(self.learner_source(task.variant), limits,
                         worker_options_for(task.variant, task.ranks)) as worker:
@@ -171,10 +177,24 @@ class Grader:
             if verdict.passed:
                 result.status, result.points = Status.PASSED, task.points
                 return
-        self.incorrect.setdefault((task.variant, task.ranks), result.message.splitlines()[0])
+        # what went wrong, without the input it went wrong on (the correctness task shows that)
+        why = next((line for line in result.message.splitlines() if not line.startswith("input: ")), "")
+        self.incorrect.setdefault((task.variant, task.ranks), {})[task.name] = why
+        if worker is not None and worker.dead and worker.dead.startswith(HUNG):
+            self.hung.setdefault((task.variant, task.ranks), f"{task.name}: {why}")
+
+    def _gate(self, task: Benchmark) -> str | None:
+        """Why ``task`` is not timed, or None: a correctness task it is gated on failed (the first one)."""
+        failed = self.incorrect.get((task.variant, task.ranks), {})
+        names = task.gated_on or tuple(failed)
+        return next((f"{name}: {failed[name]}" for name in names if name in failed), None)
 
     # -- inspection ---------------------------------------------------------------------------------------
     def _inspection(self, task: Inspection, result: TaskResult) -> None:
+        hung = self.hung.get((task.variant, 0))
+        if hung:
+            result.message = f"not inspected: the code hung in {hung} (code that hung is not run again)"
+            return
         try:
             with Worker(self.learner_source(task.variant), limits_for(self.options, task.variant, 120.0),
                         worker_options_for(task.variant)) as worker:
@@ -190,7 +210,7 @@ class Grader:
 
     # -- speed --------------------------------------------------------------------------------------------
     def _speed(self, task: Benchmark, result: TaskResult) -> None:
-        why = self.incorrect.get((task.variant, task.ranks))
+        why = self._gate(task)
         if why:
             result.message = f"not timed until correct: {why}"
             return

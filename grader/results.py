@@ -91,6 +91,9 @@ class TaskResult:
     message: str
     seconds: float = 0.0
     timings: Timings | None = None  # speed tasks that were timed
+    # An INFO task's verdict had it been worth points: PASSED when it found what it looks for (or ran at full
+    # speed), else FAILED, also when it could not run ("could not inspect"). The reports show it.
+    info_verdict: Status | None = None
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)  # "failed" becomes Status.FAILED

@@ -127,6 +127,9 @@ class Benchmark:
     kwargs: dict = field(default_factory=dict)  # extra keyword arguments for the learner and reference
     rounds: int = 7
     ranks: int = 0  # MPI variants: every contestant but the serial baseline runs on this many ranks
+    # The names of this variant's correctness tasks that must pass before it is timed: those that check the
+    # functions it times (scan: "exclusive_scan correctness" for exclusive_scan's speed). Empty: all of them.
+    gated_on: tuple[str, ...] = ()
     time_limit_s: float = 300.0
 
 

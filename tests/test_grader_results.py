@@ -59,12 +59,11 @@ def test_gradescope_calls_partial_failed_and_keeps_its_points():
     speed = tests["saxpy · threaded · speed"]
     assert (speed["status"], speed["score"], speed["max_score"]) == ("failed", 2, 4)
     assert "yours 100.00 ms" in speed["output"]
-    skipped = tests["saxpy · threaded · cuda speed"]
-    assert skipped["max_score"] == 0
 
 
 def test_junit_counts_partial_credit_as_a_failure():
     suite = junit.junit_xml(RESULTS).getroot().find("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "1")
+    # skipped: the task that cannot run here and the informative one with no finding (no info_verdict)
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "2")
     failed = [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
     assert failed == ["speed"]

@@ -81,7 +81,8 @@ def speed(variant: str, function: str, *, baseline: Contestant, points: float, f
         baseline_module=BASELINES, baseline=baseline, verify=verify_scan if scan else verify_repeats,
         fallback_speedup=fallback_speedup,
         # scan: read a, write out (8 bytes an element); find_repeats: read a (4 bytes; ~n/10 indices written)
-        bytes_moved=(8 if scan else 4) * n, work=("elements", n), needs_gpu=needs_gpu, kwargs=kwargs or {})
+        bytes_moved=(8 if scan else 4) * n, work=("elements", n), needs_gpu=needs_gpu, kwargs=kwargs or {},
+        gated_on=(f"{function} correctness",))  # one function's speed waits only on its own correctness
 
 
 def variant_tasks(variant: str) -> tuple:
