@@ -4,6 +4,7 @@
     python -m grader bundle ...      (instructors: build a Gradescope autograder bundle; see --help)
     python -m grader ASSIGNMENT|all [--variant V[,V]] [--submission DIR] [--solutions] [--quick]
                      [--json FILE] [--junitxml FILE] [--seed N] [--images DIR] [--examples N]
+    python -m grader ASSIGNMENT --variant V --replay FILE    (rerun the one failing case the grader saved)
 
 Exit status: 0 every graded point earned; 1 some task failed or earned part of its points; 2 bad usage, with
 one line saying why.
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="hypothesis seed, to reproduce a run (printed every run)")
     parser.add_argument("--images", metavar="DIR", help="write PNG pictures (frames, diffs, plots) to DIR")
     parser.add_argument("--examples", type=int, metavar="N", help="hypothesis cases per correctness task")
+    parser.add_argument("--replay", metavar="FILE", help="rerun exactly the failing correctness case saved in "
+                        "FILE (a failed task prints the command)")
     return parser
 
 
@@ -123,6 +126,28 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PASSED
 
 
+def _replay(path: str, names: list[str], options: Options) -> int:
+    """``--replay FILE``: the saved case of one correctness task, checked once, reported as grading does."""
+    from grader import replay
+    from grader.reports import terminal
+
+    try:
+        saved = replay.read(path)
+        if names != [saved.assignment] or (options.variants and saved.variant not in options.variants):
+            raise replay.ReplayError(f"--replay {path} holds a case of {saved.assignment} --variant "
+                                     f"{saved.variant}: run {replay.command(saved.assignment, saved.variant, path)}")
+        assignment = registry.load(saved.assignment)
+        task = replay.task_of(saved, assignment.tasks)
+        case = saved.case()
+    except replay.ReplayError as error:
+        raise UsageError(str(error)) from None
+    print(f"parlab grader: replaying one case of {saved.assignment} {saved.variant} {saved.task} on "
+          f"{options.submission}: {case}", file=sys.stderr)
+    result = Grader(assignment, options).replay(task, case)
+    print(terminal.render(f"Assignment {assignment.number}: {assignment.title} (replay)", [result], options.seed))
+    return EXIT_PASSED if all_points_earned([result]) else EXIT_FAILED
+
+
 def _main(argv) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bundle"]:  # python -m grader bundle ...: the Gradescope autograder bundle
@@ -138,6 +163,8 @@ def _main(argv) -> int:
     except registry.UnknownAssignment as error:
         raise UsageError(str(error)) from None
     options = _options(args, names)
+    if args.replay:
+        return _replay(args.replay, names, options)
     if args.variant:  # grade only the assignments that have one of the variants asked for
         names = [n for n in names if set(options.variants) & set(registry.load(n).variants)]
     if args.images:

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings
 from hypothesis.errors import DeadlineExceeded, FailedHealthCheck, Flaky, Unsatisfiable
 
@@ -28,6 +29,32 @@ from grader.spec import Call, Mismatch, Profile, Property
 # any other exception with none seen is a bug in the grader's check or cases.
 CANNOT_CHECK = (Unsatisfiable, FailedHealthCheck, DeadlineExceeded, Flaky)
 SHOWN_OTHER_LINES = 3  # lines of each further distinct failure shown after the first one
+SHOWN_ELEMENTS = 8  # an array argument of a failing call is shown with its values up to this size
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call a check made of the learner's function: every argument, as the sandbox received it."""
+
+    function: str
+    args: tuple
+    kwargs: dict
+
+    def __str__(self) -> str:
+        shown = [_show(value) for value in self.args] + [f"{name}={_show(value)}"
+                                                        for name, value in self.kwargs.items()]
+        return f"{self.function}({', '.join(shown)})"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        kind = f"{value.dtype}[{', '.join(map(str, value.shape))}]"
+        if value.size <= SHOWN_ELEMENTS:
+            return f"{kind} {np.array2string(value.ravel(), separator=', ', threshold=SHOWN_ELEMENTS)}"
+        return kind
+    if isinstance(value, (np.generic, int, float, bool, str)) or value is None:
+        return repr(value)
+    return type(value).__name__
 
 
 @dataclass
@@ -36,6 +63,7 @@ class Verdict:
     message: str
     cases_run: int
     distinct_failures: int = 0
+    counterexample: Failure | None = None  # the failure the message shows first, to save for --replay
 
 
 @dataclass
@@ -45,10 +73,28 @@ class Failure:
     case: Any
     message: str
     fatal: bool  # the worker is gone (a crash or a hang): nothing more can be asked of it
+    call: CallRecord | None = None  # the learner's call that failed (the check's last one)
 
     def describe(self) -> str:
         given = f"input: {self.case}"  # how checks state their input (a failed call's message does not)
-        return self.message if given in self.message else f"{given}\n{self.message}"
+        text = self.message if given in self.message else f"{given}\n{self.message}"
+        if self.call is None:
+            return text
+        first, _, rest = text.partition("\n")
+        return f"{first}\ncall: {self.call}" + (f"\n{rest}" if rest else "")
+
+
+class _RecordingCall:
+    """The check's ``call``, passed through to the sandbox, remembering the last call it made."""
+
+    def __init__(self, call: Call):
+        self.call, self.variant = call, call.variant
+        self.worker = getattr(call, "worker", None)
+        self.last: CallRecord | None = None
+
+    def __call__(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        self.last = CallRecord(function, args, dict(kwargs))
+        return self.call(function, *args, **kwargs)
 
 
 class _StopSearch(BaseException):
@@ -73,7 +119,7 @@ class _Recorder:
     one)."""
 
     def __init__(self, prop: Property, call: Call):
-        self.prop, self.call = prop, call
+        self.prop, self.call = prop, _RecordingCall(call)
         self.failures: dict[tuple, Failure] = {}  # in the order first found
         self.cases_run = 0
 
@@ -83,13 +129,14 @@ class _Recorder:
 
     def check(self, case, *, keep_first: bool = False) -> None:
         self.cases_run += 1
+        self.call.last = None
         try:
             self.prop.check(self.call, case)
         except Mismatch as wrong:
             fatal = self.worker_dead
             origin = _origin(wrong, fatal)
             if not (keep_first and origin in self.failures):
-                self.failures[origin] = Failure(case, str(wrong), fatal)
+                self.failures[origin] = Failure(case, str(wrong), fatal, self.call.last)
             raise
 
     def verdict(self, note: str = "") -> Verdict:
@@ -105,7 +152,18 @@ class _Recorder:
             lines[-1] += ")"
         if note:
             lines.append(note)
-        return Verdict(False, "\n".join(lines), self.cases_run, len(self.failures))
+        return Verdict(False, "\n".join(lines), self.cases_run, len(self.failures), counterexample=first)
+
+
+def run_case(prop: Property, call: Call, case: Any) -> Verdict:
+    """Check ``prop`` on ``case`` alone, once (``--replay``): the same check, oracle and message as in the
+    search."""
+    recorder = _Recorder(prop, call)
+    try:
+        recorder.check(case)
+    except Mismatch:
+        return recorder.verdict()
+    return Verdict(True, f"the case passed: {case}", recorder.cases_run)
 
 
 def run_property(prop: Property, call: Call, profile: Profile, *, seed: int,

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader import machine, scoring, timing
-from grader.correctness import run_property
+from grader import replay
+from grader.correctness import Failure, run_case, run_property
 from grader.results import Status, TaskResult, Throughput, Timings, Word
 from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
 from grader.spec import Assignment, Benchmark, Contestant, Inspection, Mismatch, Profile, Property, Task, resolve
@@ -159,7 +160,15 @@ class Grader:
         return result
 
     # -- correctness --------------------------------------------------------------------------------------
-    def _correctness(self, task: Property, result: TaskResult) -> None:
+    def replay(self, task: Property, case: Any) -> TaskResult:
+        """``task`` checked on ``case`` alone, once (``python -m grader ... --replay FILE``)."""
+        started = time.perf_counter()
+        result = TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, Status.FAILED, "")
+        self._correctness(task, result, only_case=case)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _correctness(self, task: Property, result: TaskResult, only_case: Any = None) -> None:
         profile = profile_for(task.variant)
         limits = limits_for(self.options, task.variant, task.call_time_limit_s)
         worker = None
@@ -167,8 +176,9 @@ class Grader:
             with Worker(self.learner_source(task.variant), limits,
                         worker_options_for(task.variant, task.ranks)) as worker:
                 call = SandboxCall(worker, task.variant, task.call_time_limit_s)
-                verdict = run_property(task, call, profile, seed=self.options.seed,
-                                       max_examples=self.options.max_examples)
+                verdict = (run_case(task, call, only_case) if only_case is not None else
+                           run_property(task, call, profile, seed=self.options.seed,
+                                        max_examples=self.options.max_examples))
         except WorkerFailure as failure:
             result.message = str(failure)
         else:
@@ -177,11 +187,25 @@ class Grader:
             if verdict.passed:
                 result.status, result.points = Status.PASSED, task.points
                 return
-        # what went wrong, without the input it went wrong on (the correctness task shows that)
-        why = next((line for line in result.message.splitlines() if not line.startswith("input: ")), "")
+            if verdict.counterexample is not None and only_case is None:
+                result.message += self._replay_line(task, verdict.counterexample)
+        # what went wrong, without the case it went wrong on (the correctness task shows that)
+        why = next((line for line in result.message.splitlines() if not line.startswith(("input: ", "call: "))),
+                   "")
         self.incorrect.setdefault((task.variant, task.ranks), {})[task.name] = why
         if worker is not None and worker.dead and worker.dead.startswith(HUNG):
             self.hung.setdefault((task.variant, task.ranks), f"{task.name}: {why}")
+
+    def _replay_line(self, task: Property, failure: Failure) -> str:
+        """Saves ``failure`` for ``--replay`` and returns the line that replays it ("" if it cannot be saved)."""
+        if not replay.savable(failure.case):
+            return ""
+        args, kwargs = (failure.call.args, failure.call.kwargs) if failure.call else ((), {})
+        try:
+            path = replay.write(self.assignment.name, task.variant, task.name, failure.case, args, kwargs)
+        except OSError:
+            return ""  # no writable cache: the message still shows the case and the call
+        return f"\nreplay it: {replay.command(self.assignment.name, task.variant, path)}"
 
     def _gate(self, task: Benchmark) -> str | None:
         """Why ``task`` is not timed, or None: a correctness task it is gated on failed (the first one)."""

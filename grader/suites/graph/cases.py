@@ -81,7 +81,7 @@ class GraphCase:
 
     def __str__(self) -> str:
         mess = ", with self-loops and duplicate edges" if self.messy else ""
-        return (f"kind={self.kind}, n~{self.n}, density={self.density}{mess} (seed {self.seed}), "
+        return (f"kind={self.kind}, n~{self.n}, density={self.density}{mess} (data seed {self.seed}), "
                 f"source index {self.source}")
 
 

@@ -72,7 +72,7 @@ class RenderCase:
     def __str__(self) -> str:
         extras = "".join([", falloff" if self.falloff else "", ", random alpha" if self.random_alpha else ""])
         return (f"{self.width}x{self.height} frame, {self.circles} circles, layout {self.layout}{extras} "
-                f"(seed {self.seed}); rebuild: grader.suites.render.cases.{self!r}.scene()")
+                f"(data seed {self.seed}); rebuild: grader.suites.render.cases.{self!r}.scene()")
 
 
 # Frame sizes that break tilings: 1, primes, and one either side of the 16- and 32-pixel tiles.

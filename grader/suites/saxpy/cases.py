@@ -34,7 +34,7 @@ class SaxpyCase:
         return np.float32(self.a), x, y
 
     def __str__(self) -> str:
-        return f"n={self.n}, a={self.a!r}, |x|,|y| <= {self.scale:g} (seed {self.seed})"
+        return f"n={self.n}, a={self.a!r}, |x|,|y| <= {self.scale:g} (data seed {self.seed})"
 
 
 def max_length(profile: Profile) -> int:

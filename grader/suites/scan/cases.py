@@ -63,7 +63,7 @@ class ScanCase:
         raise ValueError(f"unknown kind {self.kind!r}")
 
     def __str__(self) -> str:
-        return f"n={self.n}, values {self.kind} (seed {self.seed})"
+        return f"n={self.n}, values {self.kind} (data seed {self.seed})"
 
 
 def max_length(profile: Profile) -> int:
