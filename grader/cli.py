@@ -1,4 +1,4 @@
-"""``python -m grader``: the command line, exactly as DESIGN.md specifies it.
+"""``python -m grader``: the command line.
 
     python -m grader list
     python -m grader bundle ...      (instructors: build a Gradescope autograder bundle; see --help)
@@ -19,7 +19,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from grader import registry
+from grader import registry, settings
 from grader.grading import Grader, Options, default_solutions
 from grader.results import all_points_earned
 from grader.sandbox import CHECKOUT, protect_path
@@ -114,8 +114,9 @@ def _options(args, names: list[str]) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        settings.check_environment()
         return _main(argv)
-    except UsageError as error:
+    except (UsageError, settings.SettingError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -10,6 +10,10 @@ import numpy as np
 
 from grader.spec import Mismatch
 
+# u: the largest relative error of one float32 rounding (to nearest), np.finfo(np.float32).eps / 2. The
+# oracles' tolerances are multiples of it, derived from how many roundings a correct float32 answer takes.
+UNIT_ROUNDOFF = 2.0**-24
+
 
 def expect_array(got, expected: np.ndarray, *, what: str, tolerance: np.ndarray | float = 0.0,
                  max_mismatches: int = 0) -> None:

@@ -8,6 +8,7 @@ failure of the learner's code is caught here and becomes that task's message.
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import time
 import traceback
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from grader import machine, scoring, timing
+from grader import machine, scoring, settings, timing
+from grader.sandbox_child import vary_inputs
 from grader import replay
 from grader.correctness import Failure, run_case, run_property
 from grader.results import Status, TaskResult, Throughput, Timings, Word
@@ -220,7 +222,7 @@ class Grader:
             result.message = f"not inspected: the code hung in {hung} (code that hung is not run again)"
             return
         try:
-            with Worker(self.learner_source(task.variant), limits_for(self.options, task.variant, 120.0),
+            with Worker(self.learner_source(task.variant), limits_for(self.options, task.variant, settings.INSPECTION_TIME_LIMIT_S),
                         worker_options_for(task.variant)) as worker:
                 for function, args in task.warm_up(profile_for(task.variant)):
                     worker.call(function, args, {})
@@ -242,6 +244,7 @@ class Grader:
         sides = self._speed_sides(task, reference)
         limits = limits_for(self.options, task.variant, task.time_limit_s)
         workers: dict[Side, list[Worker]] = {}
+        shift = 1 + secrets.randbelow(2**20)  # how input set 1 is rotated (sandbox_child.vary_inputs): fresh each run
         try:
             for side in sides:
                 workers[side.side] = []
@@ -250,7 +253,7 @@ class Grader:
                     workers[side.side].append(worker)
                     try:
                         worker.start()
-                        worker.request(("setup", task.inputs, task.params, side.contestant.prepare),
+                        worker.request(("setup", task.inputs, task.params, side.contestant.prepare, shift),
                                        task.time_limit_s)
                     except WorkerFailure as failure:
                         raise WorkerFailure(str(failure) if side.side is Side.LEARNER
@@ -261,6 +264,8 @@ class Grader:
                 rounds=task.rounds, time_limit=task.time_limit_s,
                 informative=frozenset(side.side for side in sides if not side.scored))
             output = workers[Side.LEARNER][0].request(("collect", task.learner.collect), task.time_limit_s)[0]
+            timed_inputs = vary_inputs(resolve(task.inputs)(**task.params), workers[Side.LEARNER][0].last_input_set,
+                                       shift)
         except WorkerFailure as failure:
             result.message = str(failure)
             return
@@ -268,7 +273,7 @@ class Grader:
             for side_workers in workers.values():
                 for worker in side_workers:
                     worker.close()
-        self._score(task, result, times, output, reference is not None)
+        self._score(task, result, times, output, reference is not None, timed_inputs)
 
     def _speed_sides(self, task: Benchmark, reference: Source | None) -> list[SpeedSide]:
         """The sides a benchmark times: the serial baseline, the reference (when solutions/ has it) and the
@@ -288,12 +293,19 @@ class Grader:
         return sides
 
     def _score(self, task: Benchmark, result: TaskResult, times: dict[Side, list[float]], output: Any,
-               have_reference: bool) -> None:
+               have_reference: bool, timed_inputs: Any) -> None:
         try:
-            task.verify(task.params, resolve(task.inputs)(**task.params), output)
+            task.verify(task.params, timed_inputs, output)
         except Mismatch as wrong:
             result.message = f"the timed run returned a wrong answer: {wrong}"
             return
+        if task.bytes_moved and task.variant != "cuda":
+            claimed, ceiling = task.bytes_moved / min(times[Side.LEARNER]), timing.memory_bandwidth()
+            if claimed > timing.BANDWIDTH_MARGIN * ceiling:
+                result.message = (f"timing refused: {claimed / 1e9:.0f} GB/s claimed, but this machine's memory "
+                                  f"moves {ceiling / 1e9:.0f} GB/s: the timed calls did not do the work (answers "
+                                  "remembered, or calls skipped)")
+                return
         reference_times = times.get(Side.REFERENCE) or scoring.fallback_reference_times(
             times[Side.SERIAL], task.fallback_speedup)
         ratio = scoring.paired_ratio(times[Side.LEARNER], reference_times)

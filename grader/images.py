@@ -90,18 +90,20 @@ class PictureContext:
         self._workers = []
 
     def _call(self, source, variant):
+        from grader import settings
         from grader.grading import limits_for, worker_options_for
         from grader.sandbox import SandboxCall, Worker, WorkerFailure
 
         if source is None:
             return None
-        worker = Worker(source, limits_for(self.grader.options, variant, 600.0), worker_options_for(variant))
+        limit = settings.PICTURE_CALL_TIME_LIMIT_S
+        worker = Worker(source, limits_for(self.grader.options, variant, limit), worker_options_for(variant))
         self._workers.append(worker)
         try:
             worker.start()
         except WorkerFailure:
             return None
-        return SandboxCall(worker, variant, 600.0)
+        return SandboxCall(worker, variant, limit)
 
     def call(self, variant: str):
         return self._call(self.grader.learner_source(variant), variant)

@@ -13,6 +13,8 @@ import importlib.util
 import os
 import shutil
 
+from grader import settings
+
 
 def cores() -> int:
     """CPU cores this process may use (respects taskset / container limits)."""
@@ -25,7 +27,7 @@ def cores() -> int:
 @functools.lru_cache(maxsize=None)
 def cuda_gpu() -> str | None:
     """The name of the first CUDA GPU, or None. ``PARLAB_NO_GPU=1`` pretends there is none."""
-    if os.environ.get("PARLAB_NO_GPU") == "1":
+    if settings.NO_GPU.read():
         return None
     for library in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
         try:
@@ -52,7 +54,7 @@ MPI_INSTALL_HINT = 'pip install -e ".[mpi]"  (mpi4py and MPICH from PyPI)'
 @functools.lru_cache(maxsize=None)
 def mpi_launcher() -> str | None:
     """The path of ``mpiexec`` if it and mpi4py are installed, else None."""
-    if os.environ.get("PARLAB_NO_MPI") == "1" or importlib.util.find_spec("mpi4py") is None:
+    if settings.NO_MPI.read() or importlib.util.find_spec("mpi4py") is None:
         return None
     return shutil.which("mpiexec")
 

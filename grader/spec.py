@@ -20,6 +20,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
+from grader import settings
+
 
 def resolve(reference: str):
     """The object a "package.module:function" reference names (a Benchmark's ``inputs``, a Contestant's
@@ -76,8 +78,8 @@ class Property:
     simulator_max_examples: int = 8
     name: str = "correctness"
     ranks: int = 0  # MPI variants: the learner's module runs under ``mpiexec -n ranks`` (0: no MPI)
-    time_limit_s: float = 300.0  # the whole task, all cases together
-    call_time_limit_s: float = 60.0  # one call of the learner's function
+    time_limit_s: float = settings.CORRECTNESS_TIME_LIMIT_S  # the whole task, all cases together
+    call_time_limit_s: float = settings.CALL_TIME_LIMIT_S  # one call of the learner's function
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class Benchmark:
     # The names of this variant's correctness tasks that must pass before it is timed: those that check the
     # functions it times (scan: "exclusive_scan correctness" for exclusive_scan's speed). Empty: all of them.
     gated_on: tuple[str, ...] = ()
-    time_limit_s: float = 300.0
+    time_limit_s: float = settings.BENCHMARK_REQUEST_TIME_LIMIT_S  # each request: set-up, a timed chunk, the output
 
 
 @dataclass(frozen=True)

@@ -296,10 +296,10 @@ def test_the_grader_shrinks_an_out_of_order_renderer(grader, tmp_path):
     (folder / "common.py").write_text(Path(common.__file__).read_text())  # a submission is a copy of assignments/
     (folder / "threaded.py").write_text(textwrap.dedent("""
         from grader.suites.render.baseline import render as draw
-        from .common import Scene
+        from .common import SCENE_FIELDS, Scene
 
         def render(scene, width, height, num_threads=None):
-            fields = {f: getattr(scene, f)[::-1] for f in ("centres", "radii", "colours", "alphas", "falloffs")}
+            fields = {f: getattr(scene, f)[::-1] for f in SCENE_FIELDS if f != "background"}
             return draw(Scene(**fields, background=scene.background), width, height)
     """))
     run = grader("render", "--quick", "--variant", "threaded", "--submission", str(tmp_path), "--seed", "3")

@@ -28,7 +28,7 @@ from numba import njit
 
 __all__ = ["Scene", "SceneFormatError", "SCENES", "make_scene", "rgb", "rand10k", "rand100k", "pattern",
            "biglittle", "littlebig", "snowsingle", "save_scene", "load_scene", "bin_circles",
-           "pixel_span", "FIELDS"]
+           "pixel_span", "FIELDS", "SCENE_FIELDS"]
 
 # name -> (shape with n for the circle count, lowest value, highest value)
 FIELDS = {
@@ -39,6 +39,7 @@ FIELDS = {
     "falloffs": (("n",), 0.0, 64.0),
     "background": ((4,), 0.0, 1.0),
 }
+SCENE_FIELDS = tuple(FIELDS)  # the scene's six arrays, in the order render_device takes them
 
 
 class SceneFormatError(ValueError):

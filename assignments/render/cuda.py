@@ -17,7 +17,7 @@ from numba import cuda, float32, int32  # noqa: F401
 
 TILE = 16  # pixels a side: 256 threads a block
 BLOCK = TILE * TILE
-SCENE_FIELDS = ("centres", "radii", "colours", "alphas", "falloffs", "background")
+from .common import SCENE_FIELDS  # the scene's six arrays, in the order render_device takes them
 
 
 @cuda.jit(cache=True)

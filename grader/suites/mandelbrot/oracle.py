@@ -47,10 +47,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.compare import expect_array
+from grader.compare import UNIT_ROUNDOFF, expect_array
 from grader.spec import Mismatch
 
-UNIT_ROUNDOFF = 2.0**-24
 SAFETY = 2.0  # factor over the first-order error bound (module doc)
 
 

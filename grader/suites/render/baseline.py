@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from assignments.render.common import make_scene
+from assignments.render.common import SCENE_FIELDS, make_scene
 
 
 def make_inputs(scene: str, width: int, height: int, seed: int = 0):
@@ -68,8 +68,7 @@ def to_device(scene, width: int, height: int):
     """Arguments of ``render_device(centres, radii, colours, alphas, falloffs, background, image)`` on the GPU."""
     from numba import cuda
 
-    arrays = [cuda.to_device(getattr(scene, field))
-              for field in ("centres", "radii", "colours", "alphas", "falloffs", "background")]
+    arrays = [cuda.to_device(getattr(scene, field)) for field in SCENE_FIELDS]
     return (*arrays, cuda.device_array((height, width, 4), np.float32))
 
 

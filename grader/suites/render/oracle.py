@@ -39,7 +39,7 @@ import math
 import numpy as np
 from numba import njit
 
-UNIT_ROUNDOFF = 2.0**-24
+from grader.compare import UNIT_ROUNDOFF
 
 
 def render(scene, width: int, height: int) -> np.ndarray:

@@ -17,14 +17,13 @@ import os
 
 import numpy as np
 
-from assignments.render.common import Scene
+from assignments.render.common import SCENE_FIELDS, Scene
 from grader.compare import expect_array
 from grader.suites.render import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
 from grader.suites.render import cases as strategies
 
 SIZE = 1024
-SCENE_FIELDS = ("centres", "radii", "colours", "alphas", "falloffs", "background")
 
 
 @functools.lru_cache(maxsize=4)
