@@ -26,13 +26,10 @@ also drops interference spikes. Scoring then takes the median over rounds of the
 
 from __future__ import annotations
 
-import functools
 import math
-import threading
 import time
 
-import numpy as np
-
+from grader import ceilings
 from grader.sandbox import Worker
 from grader.sandbox_child import INPUT_SETS
 
@@ -51,32 +48,12 @@ def _timed(worker: Worker, function: str, repeats: int, kwargs: dict, time_limit
     return (time.perf_counter() - start) / repeats
 
 
-@functools.lru_cache(maxsize=None)
 def memory_bandwidth() -> float:
-    """Bytes per second this machine's memory moves (read plus write), measured once: every core copying
-    its own part of a 256 MiB array at once, best of three. What a CPU benchmark claims beyond a small
-    multiple of it (grader/grading.py) was not computed from memory."""
-    import os
-
-    source = np.ones(32 * 2**20, np.float64)
-    target = np.empty_like(source)
-    threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    parts = np.array_split(np.arange(source.size), threads)
-    bounds = [(int(p[0]), int(p[-1]) + 1) for p in parts if len(p)]
-
-    def copy(lo, hi):
-        np.copyto(target[lo:hi], source[lo:hi])
-
-    best = float("inf")
-    for _ in range(3):
-        workers = [threading.Thread(target=copy, args=bound) for bound in bounds]
-        started = time.perf_counter()
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        best = min(best, time.perf_counter() - started)
-    return 2 * source.nbytes / best
+    """Bytes per second this machine's memory moves (read plus write): every core copying its own part of a
+    256 MiB array at once, measured once per machine (grader/ceilings.py). What a CPU benchmark claims beyond
+    a small multiple of it (grader/grading.py) was not computed from memory."""
+    measured = ceilings.ceilings()
+    return measured.memory_bytes_per_s if measured is not None else math.inf  # unmeasured: refuse nothing
 
 
 def _repeats(single_call_s: float) -> int:
