@@ -1,15 +1,18 @@
 """``python -m grader bundle OUT_DIR``: a Gradescope autograder bundle, built from this checkout.
 
-    python -m grader bundle OUT_DIR [--assignments A[,A]] [--quick] [--zip] [--force]
+    python -m grader bundle OUT_DIR [--assignments A[,A]] [--variant V[,V]] [--quick] [--examples N]
+                            [--visibility V] [--speed-visibility V] [--stdout-visibility V] [--zip] [--force]
 
 OUT_DIR receives what Gradescope's "zip file upload" expects at the root of the zip:
 
 * ``setup.sh``: run once when Gradescope builds the image: makes a virtual environment in /autograder/venv and
   installs the project (numpy, numba, numba-cuda, hypothesis, ... from PyPI; mpi4py and MPICH too when the
-  graph assignment is in the bundle), then grades the reference solutions once, which fills numba's cache.
+  graph assignment is in the bundle), then grades the reference solutions once (correctness, which also fills
+  numba's cache) and fails the build, loudly, unless they earn full marks.
 * ``run_autograder``: run for every submission: stages the student's files from /autograder/submission into a
   fresh directory laid out like ``assignments/``, runs ``python -m grader all --submission DIR --json
-  /autograder/results/results.json``, and, should the grader write no results (bad usage), writes a
+  /autograder/results/results.json`` with the environment's ``bin`` first on PATH (``mpiexec``), then sets the
+  visibility the bundle was built with; should the grader write no results (bad usage), it writes a
   results.json that says why, so the student always sees a message.
 * the instructor's copy of the project: ``grader/``, ``solutions/``, the starters' ``assignments/`` (for the
   course's ``common.py`` files) and ``pyproject.toml``, holding only the assignments asked for, so that
@@ -18,10 +21,15 @@ OUT_DIR receives what Gradescope's "zip file upload" expects at the root of the 
 Every path run_autograder uses can be moved by the environment, which is how the bundle is tested off
 Gradescope: AUTOGRADER_ROOT (default /autograder), AUTOGRADER_SOURCE ($ROOT/source), AUTOGRADER_SUBMISSION
 ($ROOT/submission), AUTOGRADER_RESULTS ($ROOT/results/results.json), AUTOGRADER_WORK ($ROOT/work),
-AUTOGRADER_PYTHON ($ROOT/venv/bin/python, else python3).
+AUTOGRADER_PYTHON ($ROOT/venv/bin/python, else python3). setup.sh reads AUTOGRADER_ROOT, AUTOGRADER_SOURCE,
+AUTOGRADER_VENV ($ROOT/venv) and AUTOGRADER_PYTHON: given, it names a ready interpreter with the project's
+dependencies, and setup.sh makes no virtual environment (how the tests run it without reinstalling numba).
 
-``python -m grader.bundle stage SUBMISSION DEST NAME...`` and ``python -m grader.bundle report RESULTS MESSAGE``
-are run_autograder's helpers.
+The bundle prints the points to set as the assignment's total on Gradescope: those of the tasks Gradescope
+can grade (:func:`gradescope_points`). results.json leaves the others out, so the two totals agree.
+
+``python -m grader.bundle stage SUBMISSION DEST NAME...`` and ``python -m grader.bundle finish RESULTS STATUS
+WORK [--visibility V ...]`` are run_autograder's helpers.
 """
 
 from __future__ import annotations
@@ -36,7 +44,10 @@ import zipfile
 from pathlib import Path
 
 from grader import registry
+from grader.reports import write_atomically
+from grader.reports.gradescope import Publishing, Visibility, publish
 from grader.sandbox import CHECKOUT
+from grader.spec import Assignment, Benchmark, Task
 
 EXIT_OK, EXIT_USAGE = 0, 2
 COURSE_FILES = ("__init__.py", "common.py")  # the course's, not the student's: staged from the bundle
@@ -52,6 +63,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see python -m grader bundle --help)")
 
 
+_VISIBILITIES = ", ".join(str(v) for v in Visibility)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m grader bundle",
                      description="Write a Gradescope autograder bundle (setup.sh, run_autograder, the grader and "
@@ -59,8 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("out_dir", metavar="OUT_DIR", help="where to write the bundle (new or empty)")
     parser.add_argument("--assignments", metavar="A[,A]",
                         help="comma-separated assignments to grade (default: every one in this checkout)")
+    parser.add_argument("--variant", metavar="V[,V]",
+                        help="comma-separated variants to grade (default: every one)")
     parser.add_argument("--quick", action="store_true",
                         help="grade correctness only (speed on shared grading machines is noisy)")
+    parser.add_argument("--examples", type=int, metavar="N", help="hypothesis cases per correctness task")
+    parser.add_argument("--visibility", type=Visibility, default=Visibility.VISIBLE, metavar="V",
+                        help=f"when students see the tests: {_VISIBILITIES} (default: visible)")
+    parser.add_argument("--speed-visibility", type=Visibility, metavar="V",
+                        help="when students see the speed tests (default: as --visibility)")
+    parser.add_argument("--stdout-visibility", type=Visibility, default=Visibility.HIDDEN, metavar="V",
+                        help="when students see run_autograder's output, the grader's log (default: hidden)")
     parser.add_argument("--zip", action="store_true", help="also write OUT_DIR.zip, ready to upload")
     parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it is not empty")
     return parser
@@ -90,15 +113,62 @@ def _main(argv: list[str]) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create {out}: {error.strerror}") from None
-    copied = write_bundle(out, names, quick=args.quick)
+    variants = _variants(args.variant, names)
+    if args.examples is not None and args.examples < 1:
+        raise UsageError("--examples must be at least 1")
+    grader_args = (["--quick"] if args.quick else []) + (["--variant", ",".join(variants)] if variants else []) + (
+        ["--examples", str(args.examples)] if args.examples else [])
+    publishing = Publishing(args.visibility, args.speed_visibility, args.stdout_visibility)
+    copied = write_bundle(out, names, grader_args, publishing)
     print(f"wrote {out}: setup.sh, run_autograder and {copied} files of the grader and solutions for "
           f"{', '.join(names)}")
+    points, left_out = gradescope_points([registry.load(name) for name in names], quick=args.quick,
+                                         variants=variants)
+    print(f"Gradescope: set the assignment's total to {points:g} points (the tasks it can grade"
+          + (f"; not graded there: {'; '.join(left_out)}" if left_out else "") + ")")
     if not (CHECKOUT / "solutions").is_dir():
         print("  note: no solutions/ in this checkout: speed is scored by the fallback targets", file=sys.stderr)
     if args.zip:
         archive = zip_bundle(out)
         print(f"wrote {archive}: upload it as the autograder (Gradescope: Configure Autograder, Zip file upload)")
     return EXIT_OK
+
+
+def _variants(spec: str | None, names: list[str]) -> list[str]:
+    if spec is None:
+        return []
+    variants = [word.strip() for word in spec.split(",") if word.strip()]
+    known = {variant for name in names for variant in registry.load(name).variants}
+    unknown = [variant for variant in variants if variant not in known]
+    if unknown or not variants:
+        raise UsageError(f"unknown variant {', '.join(unknown) or spec!r}; choose from {', '.join(sorted(known))}")
+    return variants
+
+
+def _not_gradable_on_gradescope(task: Task, quick: bool) -> str | None:
+    """Why Gradescope cannot grade ``task``, or None. The grader's own rules (grading._skip_reason) on a
+    machine with MPI (setup.sh installs it) and no GPU (Gradescope has none)."""
+    if isinstance(task, Benchmark):
+        if quick:
+            return "speed (--quick)"
+        if task.needs_gpu:
+            return "CUDA speed (no GPU)"
+    return None
+
+
+def gradescope_points(assignments: list[Assignment], *, quick: bool, variants: list[str]) -> tuple[float, list[str]]:
+    """The points of the tasks a bundle grades on Gradescope, and what it leaves out (with how many points)."""
+    points, left_out = 0.0, {}
+    for assignment in assignments:
+        for task in assignment.tasks:
+            if variants and task.variant not in variants:
+                continue
+            why = _not_gradable_on_gradescope(task, quick)
+            if why is None:
+                points += task.points
+            elif task.points:
+                left_out[why] = left_out.get(why, 0.0) + task.points
+    return round(points, 2), [f"{why}, {lost:g} points" for why, lost in left_out.items()]
 
 
 def _assignments(spec: str | None) -> list[str]:
@@ -134,7 +204,7 @@ def _wanted(relative: Path, names: list[str]) -> bool:
     return False
 
 
-def write_bundle(out: Path, names: list[str], *, quick: bool = False) -> int:
+def write_bundle(out: Path, names: list[str], grader_args: list[str], publishing: Publishing) -> int:
     copied = 0
     for top in ("pyproject.toml", "README.md", "grader", "assignments", "solutions"):
         path = CHECKOUT / top
@@ -149,10 +219,13 @@ def write_bundle(out: Path, names: list[str], *, quick: bool = False) -> int:
             copied += 1
     needs_mpi = any(getattr(task, "ranks", 0) for name in names for task in registry.load(name).tasks)
     extras = "[mpi]" if needs_mpi else ""
-    _write_script(out / "setup.sh", SETUP_SH.replace("@EXTRAS@", extras))
-    grader_args = ["--quick"] if quick else []
+    arguments = " ".join(shlex.quote(a) for a in grader_args)
+    _write_script(out / "setup.sh", SETUP_SH.replace("@EXTRAS@", extras).replace("@GRADER_ARGS@", arguments))
+    publish_args = [f"--visibility={publishing.visibility}", f"--stdout-visibility={publishing.stdout_visibility}"]
+    if publishing.speed_visibility:
+        publish_args.append(f"--speed-visibility={publishing.speed_visibility}")
     _write_script(out / "run_autograder", RUN_AUTOGRADER.replace("@ASSIGNMENTS@", " ".join(names)).replace(
-        "@GRADER_ARGS@", " ".join(shlex.quote(a) for a in grader_args)))
+        "@GRADER_ARGS@", arguments).replace("@PUBLISH_ARGS@", " ".join(publish_args)))
     return copied
 
 
@@ -174,25 +247,37 @@ def zip_bundle(out: Path) -> Path:
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (written by python -m grader bundle).
+# The build fails, with the grader's report above, when the reference solutions do not earn full marks.
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SOURCE="${AUTOGRADER_SOURCE:-$ROOT/source}"
 VENV="${AUTOGRADER_VENV:-$ROOT/venv}"
+PYTHON="${AUTOGRADER_PYTHON:-}"  # a ready interpreter with the project's dependencies: no venv is made
+GRADER_ARGS=(@GRADER_ARGS@)
 
-# Python 3.10 or newer with venv (Gradescope's Ubuntu images have python3; venv may need the package).
-if ! python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv python3-pip
+if [ -z "$PYTHON" ]; then
+    # Python 3.10 or newer with venv (Gradescope's Ubuntu images have python3; venv may need the package).
+    if ! python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv python3-pip
+    fi
+    python3 -m venv "$VENV"
+    PYTHON="$VENV/bin/python"
+    "$PYTHON" -m pip install --upgrade pip
+    "$PYTHON" -m pip install -e "${SOURCE}@EXTRAS@"
 fi
+# The environment's commands first, as in an activated venv: mpiexec comes with the mpich wheel.
+PATH="$(dirname "$(command -v "$PYTHON")"):$PATH"
+export PATH
 
-python3 -m venv ${AUTOGRADER_VENV_FLAGS:-} "$VENV"
-"$VENV/bin/python" -m pip install --upgrade pip
-"$VENV/bin/python" -m pip install -e "$SOURCE@EXTRAS@"
-
-# Grade the reference solutions once: checks the install and compiles them into numba's cache, so each
-# submission's speed tasks do not pay for compiling the reference and the serial baselines.
+# Grade the reference solutions' correctness: checks the install, and compiles them into numba's cache so
+# that each submission's speed tasks do not pay for compiling the reference and the serial baselines.
 cd "$SOURCE"
-"$VENV/bin/python" -m grader all --solutions --quick --examples 2 || true
+if [ -d solutions ] && ! "$PYTHON" -m grader all --solutions "${GRADER_ARGS[@]}" --quick --examples 2; then
+    echo "setup.sh: the reference solutions in $SOURCE/solutions do not earn full marks (the report above):" \
+         "this image would grade students wrongly. Fix them, or the grader, and upload the bundle again." >&2
+    exit 1
+fi
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -206,23 +291,25 @@ RESULTS="${AUTOGRADER_RESULTS:-$ROOT/results/results.json}"
 WORK="${AUTOGRADER_WORK:-$ROOT/work}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 [ -x "$PYTHON" ] || PYTHON=python3
+# The environment's commands first, as in an activated venv: mpiexec comes with the mpich wheel.
+PATH="$(dirname "$(command -v "$PYTHON")"):$PATH"
+export PATH
 ASSIGNMENTS=(@ASSIGNMENTS@)
 GRADER_ARGS=(@GRADER_ARGS@)
+PUBLISH_ARGS=(@PUBLISH_ARGS@)
 
 mkdir -p "$(dirname "$RESULTS")" "$WORK"
 rm -rf "$WORK/submission"
 cd "$SOURCE" || exit 1
-if ! "$PYTHON" -m grader.bundle stage "$SUBMISSION" "$WORK/submission" "${ASSIGNMENTS[@]}"; then
-    "$PYTHON" -m grader.bundle report "$RESULTS" "$(cat "$WORK/stage.txt" 2>/dev/null || echo 'could not stage the submission')"
-    exit 0
+if "$PYTHON" -m grader.bundle stage "$SUBMISSION" "$WORK/submission" "${ASSIGNMENTS[@]}"; then
+    "$PYTHON" -m grader all --submission "$WORK/submission" --json "$RESULTS" "${GRADER_ARGS[@]}" 2> "$WORK/grader.log"
+    status=$?
+    cat "$WORK/grader.log" >&2
+    echo "grader exit status: $status (0 every point earned, 1 some lost, 2 bad usage)"
+else
+    status=unstaged
 fi
-"$PYTHON" -m grader all --submission "$WORK/submission" --json "$RESULTS" "${GRADER_ARGS[@]}" 2> "$WORK/grader.log"
-status=$?
-cat "$WORK/grader.log" >&2
-echo "grader exit status: $status (0 all passed, 1 some task failed, 2 bad usage)"
-if [ "$status" -ge 2 ] || [ ! -s "$RESULTS" ]; then
-    "$PYTHON" -m grader.bundle report "$RESULTS" "The grader could not grade this submission (exit status $status): $(tail -n 5 "$WORK/grader.log")"
-fi
+"$PYTHON" -m grader.bundle finish "$RESULTS" "$status" "$WORK" "${PUBLISH_ARGS[@]}"
 exit 0
 """
 
@@ -267,11 +354,43 @@ def stage(submission: Path, dest: Path, names: list[str]) -> list[Path]:
     return staged
 
 
-def report(results: Path, message: str) -> None:
-    """A results.json of score 0 that tells the student why their submission was not graded."""
+def finish(results: Path, status: str, work: Path, publishing: Publishing) -> None:
+    """Leave ``results`` as Gradescope should read it: the grader's results.json with the bundle's visibility,
+    or, when there is none (the submission could not be staged, or the grader stopped on bad usage), one of
+    score 0 that tells the student why."""
+    document = None
+    if status.isdigit() and int(status) < 2:
+        try:
+            document = json.loads(results.read_text())
+        except (OSError, ValueError):
+            pass
+    if document is None:
+        if status == "unstaged":
+            why = _read(work / "stage.txt") or "could not stage the submission"
+        else:
+            why = (f"The grader could not grade this submission (exit status {status}): "
+                   + "\n".join(_read(work / "grader.log").splitlines()[-5:]))
+        document = {"score": 0.0, "output": why.strip(), "tests": []}
     results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps({"score": 0.0, "output": message.strip(), "visibility": "visible",
-                                   "tests": []}, indent=2))
+    write_atomically(str(results), json.dumps(publish(document, publishing), indent=2))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _finish_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader.bundle finish")
+    parser.add_argument("results", type=Path)
+    parser.add_argument("status", help="the grader's exit status, or 'unstaged'")
+    parser.add_argument("work", type=Path)
+    parser.add_argument("--visibility", type=Visibility, default=Visibility.VISIBLE)
+    parser.add_argument("--speed-visibility", type=Visibility)
+    parser.add_argument("--stdout-visibility", type=Visibility, default=Visibility.HIDDEN)
+    return parser
 
 
 def _helper(argv: list[str]) -> int:
@@ -286,10 +405,13 @@ def _helper(argv: list[str]) -> int:
         print(f"run_autograder: staged {len(staged)} files: "
               + ", ".join(str(p.relative_to(dest)) for p in staged))
         return 0
-    if len(argv) == 3 and argv[0] == "report":
-        report(Path(argv[1]), argv[2])
+    if argv[:1] == ["finish"]:
+        args = _finish_parser().parse_args(argv[1:])
+        finish(args.results, args.status, args.work,
+               Publishing(args.visibility, args.speed_visibility, args.stdout_visibility))
         return 0
-    print("usage: python -m grader.bundle stage SUBMISSION DEST NAME... | report RESULTS MESSAGE", file=sys.stderr)
+    print("usage: python -m grader.bundle stage SUBMISSION DEST NAME... | finish RESULTS STATUS WORK [--visibility V]"
+          " [--speed-visibility V] [--stdout-visibility V]", file=sys.stderr)
     return EXIT_USAGE
 
 
