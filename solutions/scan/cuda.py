@@ -1,16 +1,48 @@
-"""Exclusive scan and find_repeats on a CUDA GPU with numba.cuda: reduce, scan the tile totals, scan the tiles.
+"""Exclusive scan and find_repeats on a CUDA GPU with numba.cuda: a single pass with decoupled look-back, and
+reduce-then-scan.
 
-The array is cut into tiles of ``TILE`` = ``THREADS`` x ``ITEMS`` elements, one thread block a tile. Three
-launches, for any n (no rounding up to a power of two):
+**exclusive_scan: one pass, decoupled look-back** (``look_back_scan_device``, the default). One launch; each
+block takes the next tile number from an atomic counter, loads its tile (``LOOK_BACK_THREADS`` x
+``LOOK_BACK_ITEMS`` elements), and:
+
+1. sums it and publishes the total in its status word at once;
+2. looks back: adds the published values of its predecessors, nearest first, until it meets one that has
+   published its *inclusive* prefix (the sum of everything up to its end), and publishes its own;
+3. scans its tile in shared memory and writes it, offset by that prefix.
+
+8 bytes an element through device memory (read a, write out): the least any scan can move. What makes it
+correct on hardware:
+
+* *progress*: tile numbers follow the order in which blocks start (the counter), not ``blockIdx``, so a block
+  only ever waits on blocks that are already running, never on one that is not scheduled yet;
+* *no torn reads*: a status word is one int64, tag in the high half (which call, and total or inclusive
+  prefix), value in the low half, written with ``atomic.exch`` and read with an atomic add of zero, so no
+  reader can see a tag without its value and no read is served from a stale L1 line;
+* *no clearing between calls*: the tag carries the call's epoch, so words from earlier calls read as
+  unpublished, and ``atomic.inc`` wraps the counter back to zero after the last tile.
+
+Which path runs where: on a GPU, the block scan is warp shuffles (``shfl_up_sync``, five steps a warp, then
+the warp totals) and the look-back is a whole warp reading 32 predecessors a step (``ballot_sync`` finds the
+nearest inclusive prefix, ``shfl_xor_sync`` adds); ``WARP_SHUFFLES`` is True. numba's simulator
+(NUMBA_ENABLE_CUDASIM=1) has no warp intrinsics: there ``WARP_SHUFFLES`` is False, the block scan is the
+up-sweep/down-sweep below and one thread walks back alone, on 128-element tiles so that tiny inputs span
+several tiles (tests/test_scan_look_back.py also runs the shuffle path there, on emulated intrinsics).
+
+``PARLAB_SCAN_ALGORITHM=reduce-then-scan`` in the environment selects the algorithm below instead
+(``ALGORITHM``), the fallback should the single pass misbehave on some GPU.
+
+**reduce-then-scan** (``reduce_then_scan_device``; always used by find_repeats). The array is cut into tiles
+of ``TILE`` = ``THREADS`` x ``ITEMS`` elements, one thread block a tile. Three launches, for any n (no
+rounding up to a power of two):
 
 1. ``_tile_totals``: every block sums its tile (one int32 per tile).
 2. the tile totals are exclusive-scanned, by this same algorithm, recursively (2**28 elements make 131,072
    tiles, a second level of 64, a third of one), giving each tile its offset;
 3. ``_tile_scan``: every block scans its tile and adds the tile's offset as it writes.
 
-This is *reduce-then-scan*: 12 bytes an element through device memory (read a twice, write out once) against 16
-for the course's scan-then-add (write the partial scan, read it back to add the offsets). On an H100 it is bound
-by memory bandwidth, about 3 TB/s; the best possible for these 12 bytes is 2/3 of copy speed counted as 8 bytes.
+12 bytes an element through device memory (read a twice, write out once) against 16 for the course's
+scan-then-add (write the partial scan, read it back to add the offsets): at best 2/3 of copy speed counted as
+8 bytes.
 
 Inside a block (``_tile_scan``), four steps, each chosen for the memory system:
 
@@ -23,8 +55,8 @@ Inside a block (``_tile_scan``), four steps, each chosen for the memory system:
 * the scanned tile goes back to global memory striped, coalesced again.
 
 Shared memory is padded (one spare word every 32) so that thread-consecutive access (stride ``ITEMS``) hits 32
-different banks. The simulator (NUMBA_ENABLE_CUDASIM=1) uses tiny tiles so that tiny inputs still exercise
-several tiles and two levels of recursion.
+different banks. The simulator uses tiny tiles so that tiny inputs still exercise several tiles and two levels
+of recursion. The look-back kernel loads, pads and scans its tile the same way.
 
 find_repeats is the same three launches over the n - 1 pairs, with flag = (a[i] == a[i+1]) in place of a[i]:
 count the flags per tile, scan the counts, then each block scans its flags to get each repeat's output slot and
@@ -38,10 +70,12 @@ Device-resident entry points (kernel-only timing; arrays already on the GPU, lau
   repeat indices into out[:k] and k into count[0], on the device, so no host round trip stalls the launch.
 """
 
+import enum
 import functools
+import os
 
 import numpy as np
-from numba import config, cuda, int32
+from numba import config, cuda, int32, int64
 
 if config.ENABLE_CUDASIM:
     THREADS, ITEMS = 32, 4  # 128-element tiles: inputs of a few hundred elements already span several tiles
@@ -61,30 +95,31 @@ def _padded(i):
 @cuda.jit(device=True)
 def _block_exclusive_scan(value, scratch):
     """Exclusive scan of one value per thread across the block; returns (this thread's sum of the values of
-    the threads before it, the block's total). Work-efficient up-sweep/down-sweep over ``THREADS`` (a power of
-    two) values in shared memory ``scratch``; every thread of the block must call it."""
+    the threads before it, the block's total). Work-efficient up-sweep/down-sweep over the block's threads (a
+    power of two of them, one slot each of shared memory ``scratch``); every thread of the block must call it."""
     t = cuda.threadIdx.x
+    threads = scratch.shape[0]  # one slot a thread
     scratch[t] = value
-    # Up-sweep: build partial sums in a balanced tree; scratch[THREADS - 1] ends up holding the total.
+    # Up-sweep: build partial sums in a balanced tree; scratch[threads - 1] ends up holding the total.
     stride = 1
-    while stride < THREADS:
+    while stride < threads:
         cuda.syncthreads()
         right = (t + 1) * 2 * stride - 1
-        if right < THREADS:
+        if right < threads:
             scratch[right] += scratch[right - stride]
         stride *= 2
     cuda.syncthreads()
-    total = scratch[THREADS - 1]
+    total = scratch[threads - 1]
     cuda.syncthreads()  # everyone has read the total before the root is cleared
     if t == 0:
-        scratch[THREADS - 1] = 0
+        scratch[threads - 1] = 0
     # Down-sweep: push prefixes back down the tree; each left child takes its parent's prefix, each right child
     # its parent's prefix plus the left sibling's sum.
-    stride = THREADS // 2
+    stride = threads // 2
     while stride >= 1:
         cuda.syncthreads()
         right = (t + 1) * 2 * stride - 1
-        if right < THREADS:
+        if right < threads:
             left_sum = scratch[right - stride]
             scratch[right - stride] = scratch[right]
             scratch[right] += left_sum
@@ -199,12 +234,13 @@ def _tile_offsets(totals_kernel, tiles, *arguments):
     totals, offsets = _scratch(tiles)
     if tiles > 1:
         totals_kernel[tiles, THREADS](*arguments, totals)
-        exclusive_scan_device(totals, offsets)
+        reduce_then_scan_device(totals, offsets)
     return offsets
 
 
-def exclusive_scan_device(a, out):
-    """out[i] = a[0] + ... + a[i-1] (int32 device arrays); launches asynchronously and returns out."""
+def reduce_then_scan_device(a, out):
+    """out[i] = a[0] + ... + a[i-1] (int32 device arrays) by reduce-then-scan; launches asynchronously and
+    returns out."""
     n = a.shape[0]
     if n == 0:
         return out
@@ -212,6 +248,255 @@ def exclusive_scan_device(a, out):
     offsets = _tile_offsets(_tile_totals, tiles, a)
     _tile_scan[tiles, THREADS](a, offsets, out)
     return out
+
+
+# -- single pass: decoupled look-back -------------------------------------------------------------------------
+class Algorithm(enum.Enum):
+    """How ``exclusive_scan_device`` scans (find_repeats always reduces, then scans)."""
+
+    LOOK_BACK = "look-back"
+    REDUCE_THEN_SCAN = "reduce-then-scan"
+
+
+ALGORITHM_VARIABLE = "PARLAB_SCAN_ALGORITHM"
+
+
+def _algorithm_from_environment() -> Algorithm:
+    chosen = os.environ.get(ALGORITHM_VARIABLE, Algorithm.LOOK_BACK.value)
+    try:
+        return Algorithm(chosen)
+    except ValueError:
+        raise ValueError(f"{ALGORITHM_VARIABLE}={chosen!r}: choose one of "
+                         f"{', '.join(algorithm.value for algorithm in Algorithm)}") from None
+
+
+ALGORITHM = _algorithm_from_environment()
+
+WARP = 32
+FULL_MASK = 0xFFFFFFFF
+# The simulator has no warp shuffles or votes: there the block scan is the up-sweep/down-sweep and one thread
+# walks back alone. Its 128-element tiles let a few hundred elements span several tiles.
+WARP_SHUFFLES = not config.ENABLE_CUDASIM
+if config.ENABLE_CUDASIM:
+    LOOK_BACK_THREADS, LOOK_BACK_ITEMS = 32, 4
+else:
+    LOOK_BACK_THREADS, LOOK_BACK_ITEMS = 256, 16  # 4,096-element tiles: 16 loads in flight per thread
+MAX_EPOCH = 2**30 - 1  # the largest tag, 2 * MAX_EPOCH + 1, fills the high half of an int64 word but its sign bit
+
+
+@cuda.jit(device=True, inline=True)
+def _status_word(epoch, inclusive, value):
+    """A tile's status, one int64 written and read whole, so that no reader sees a tag without its value: the
+    tag 2 * epoch + 1 (``value`` is the sum of every element up to the tile's end) or 2 * epoch (``value`` is
+    the tile's own total) in the high 32 bits, value's 32 bits in the low half."""
+    tag = int64(2 * epoch + (1 if inclusive else 0))
+    return (tag << 32) | (int64(value) & 0xFFFFFFFF)
+
+
+@cuda.jit(device=True, inline=True)
+def _status_value(word):
+    """The signed 32-bit value held in the low half of a status word."""
+    low = word & 0xFFFFFFFF
+    return low - (int64(1) << 32) if low >= (int64(1) << 31) else low
+
+
+@cuda.jit(device=True, inline=True)
+def _read_status(status, tile):
+    """status[tile], read at the device's point of coherence (an atomic add of zero), never from a stale L1
+    line, and not hoisted out of a waiting loop."""
+    return cuda.atomic.add(status, tile, 0)
+
+
+@cuda.jit(device=True)
+def _block_exclusive_scan_shuffles(value, warp_totals):
+    """The contract of ``_block_exclusive_scan`` (returns (sum of the values of the threads before this one,
+    the block's total)) with warp shuffles: each warp scans its 32 values in five register-to-register steps
+    (``shfl_up_sync``), lane 31 leaves the warp's total in shared ``warp_totals``, and every thread adds the
+    totals of the warps before its own (one broadcast read each). Two barriers instead of the up-sweep/down-
+    sweep's 2 log2(threads) + 3; every thread of the block must call it."""
+    lane = cuda.threadIdx.x % WARP
+    warp = cuda.threadIdx.x // WARP
+    inclusive = int32(value)
+    delta = 1
+    while delta < WARP:
+        lower = cuda.shfl_up_sync(FULL_MASK, inclusive, delta)
+        if lane >= delta:
+            inclusive = int32(inclusive + lower)
+        delta *= 2
+    if lane == WARP - 1:
+        warp_totals[warp] = inclusive
+    cuda.syncthreads()
+    before = int32(inclusive - value)
+    total = int32(0)
+    for other in range(cuda.blockDim.x // WARP):
+        warp_total = warp_totals[other]
+        if other < warp:
+            before = int32(before + warp_total)
+        total = int32(total + warp_total)
+    cuda.syncthreads()  # warp_totals may be reused as soon as this returns
+    return before, total
+
+
+@cuda.jit(device=True)
+def _look_back_warp(status, tile, epoch):
+    """The sum of every element before tile ``tile`` (> 0), found by the 32 lanes of one warp together.
+
+    Each step reads the status of 32 predecessors at once (lane j reads tile end - 1 - j), waits until all 32
+    have published in this launch, then adds their values up to the nearest one holding an inclusive prefix
+    (``ballot_sync`` finds it; a butterfly of ``shfl_xor_sync`` adds). Without one in the window, it adds all
+    32 tile totals and moves the window 32 tiles back. Cost: one L2 round trip per 32 predecessors, where one
+    thread walking alone pays one per predecessor (the handout's measured 2.5 ms)."""
+    lane = cuda.threadIdx.x % WARP
+    ready = 2 * epoch
+    prefix = int64(0)
+    end = int64(tile)
+    while True:
+        predecessor = end - 1 - lane
+        # Past tile 0 a lane reads an inclusive zero; tile 0 itself always publishes an inclusive prefix, so
+        # those lanes lie beyond the nearest one and add nothing.
+        word = _read_status(status, predecessor) if predecessor >= 0 else _status_word(epoch, True, 0)
+        while cuda.ballot_sync(FULL_MASK, (word >> 32) < ready) != 0:
+            if (word >> 32) < ready:
+                word = _read_status(status, predecessor)
+        inclusive = int64(cuda.ballot_sync(FULL_MASK, (word >> 32) == ready + 1)) & 0xFFFFFFFF
+        farthest = inclusive & -inclusive if inclusive != 0 else int64(1) << (WARP - 1)
+        value = _status_value(word) if (int64(1) << lane) <= farthest else int64(0)
+        offset = WARP // 2
+        while offset >= 1:
+            value += cuda.shfl_xor_sync(FULL_MASK, value, offset)
+            offset //= 2
+        prefix += value
+        if inclusive != 0:
+            return prefix
+        end -= WARP
+
+
+@cuda.jit(device=True)
+def _look_back_serial(status, tile, epoch):
+    """The sum of every element before tile ``tile`` (> 0), found by one thread: walk back one predecessor a
+    step, adding tile totals, until one holds an inclusive prefix. (The simulator's path; it runs blocks one
+    after another, so every predecessor has finished and nothing waits.)"""
+    ready = 2 * epoch
+    prefix = int64(0)
+    predecessor = int64(tile) - 1
+    while True:
+        word = _read_status(status, predecessor)
+        if (word >> 32) >= ready:  # published in this launch; otherwise read again
+            prefix += _status_value(word)
+            if (word >> 32) == ready + 1:
+                return prefix
+            predecessor -= 1
+
+
+@functools.cache
+def look_back_kernel(threads: int, items: int, shuffles: bool):
+    """The single-pass scan kernel for tiles of ``threads`` x ``items`` elements, one block a tile, compiled on
+    first launch. ``shuffles``: warp shuffles and votes (hardware), or shared memory and one thread (the
+    simulator, which has neither). Launch it as ``kernel[tiles, threads](a, out, status, counter, epoch)``."""
+    tile_size = threads * items
+    padded_tile = tile_size + tile_size // BANKS
+
+    @cuda.jit
+    def look_back_scan(a, out, status, counter, epoch):
+        tile = cuda.shared.array(padded_tile, int32)
+        scratch = cuda.shared.array(threads, int32)
+        tile_number = cuda.shared.array(1, int32)
+        tile_prefix = cuda.shared.array(1, int32)
+        t = cuda.threadIdx.x
+        # Tiles are numbered in the order blocks start, not by blockIdx: a block then waits only on tiles whose
+        # blocks already run, which is what guarantees progress (blocks need not be scheduled in index order).
+        # atomic.inc wraps the counter back to 0 after the last tile, ready for the next launch.
+        if t == 0:
+            tile_number[0] = cuda.atomic.inc(counter, 0, cuda.gridDim.x - 1)
+        cuda.syncthreads()
+        number = tile_number[0]
+        base = int64(number) * tile_size
+        for k in range(items):
+            i = k * threads + t  # striped: coalesced
+            tile[_padded(i)] = a[base + i] if base + i < a.size else 0  # zeros past the end change no sum
+        cuda.syncthreads()
+        first = t * items
+        thread_total = int32(0)
+        for k in range(items):
+            thread_total += tile[_padded(first + k)]
+        if shuffles:
+            before, tile_total = _block_exclusive_scan_shuffles(thread_total, scratch)
+        else:
+            before, tile_total = _block_exclusive_scan(thread_total, scratch)
+        # Publish the tile's total at once, so that successors can walk past this tile while it walks back.
+        if t == 0:
+            cuda.atomic.exch(status, number, _status_word(epoch, number == 0, tile_total))
+        prefix = int64(0)
+        if number > 0:
+            if shuffles:
+                if t < WARP:
+                    prefix = _look_back_warp(status, number, epoch)
+            elif t == 0:
+                prefix = _look_back_serial(status, number, epoch)
+            if t == 0:
+                cuda.atomic.exch(status, number, _status_word(epoch, True, prefix + tile_total))
+        if t == 0:
+            tile_prefix[0] = prefix
+        cuda.syncthreads()
+        running = int32(tile_prefix[0] + before)
+        for k in range(items):
+            slot = _padded(first + k)
+            value = tile[slot]
+            tile[slot] = running
+            running += value
+        cuda.syncthreads()
+        for k in range(items):
+            i = k * threads + t
+            if base + i < out.size:
+                out[base + i] = tile[_padded(i)]
+
+    return look_back_scan
+
+
+class _LookBackState:
+    """What the look-back scan keeps on the device for one number of tiles, across calls: the tiles' status
+    words and the tile counter. ``epoch`` numbers the calls, and a status word counts only when its tag carries
+    the current epoch, so the words an earlier call left behind read as "not published yet" and nothing is
+    cleared between calls (no extra launch or copy per call)."""
+
+    def __init__(self, tiles: int):
+        self.status = cuda.to_device(np.zeros(tiles, dtype=np.int64))
+        self.counter = cuda.to_device(np.zeros(1, dtype=np.uint32))
+        self.epoch = 0
+
+    def next_epoch(self) -> int:
+        self.epoch += 1
+        if self.epoch > MAX_EPOCH:  # a billion calls later: start the numbering again on cleared words
+            self.status.copy_to_device(np.zeros(self.status.size, dtype=np.int64))
+            self.epoch = 1
+        return self.epoch
+
+
+@functools.lru_cache(maxsize=32)
+def _look_back_state(tiles: int) -> _LookBackState:
+    return _LookBackState(tiles)
+
+
+def look_back_scan_device(a, out, threads: int = LOOK_BACK_THREADS, items: int = LOOK_BACK_ITEMS,
+                          shuffles: bool = WARP_SHUFFLES):
+    """out[i] = a[0] + ... + a[i-1] (int32 device arrays) in one launch, by decoupled look-back; asynchronous,
+    returns out. ``threads`` (a power of two, a multiple of 32 with shuffles) and ``items`` set the tile."""
+    n = a.shape[0]
+    if n == 0:
+        return out
+    tiles = (n + threads * items - 1) // (threads * items)
+    state = _look_back_state(tiles)
+    look_back_kernel(threads, items, shuffles)[tiles, threads](a, out, state.status, state.counter,
+                                                               state.next_epoch())
+    return out
+
+
+def exclusive_scan_device(a, out):
+    """out[i] = a[0] + ... + a[i-1] (int32 device arrays) by ``ALGORITHM``; launches asynchronously and
+    returns out."""
+    if ALGORITHM is Algorithm.LOOK_BACK:
+        return look_back_scan_device(a, out)
+    return reduce_then_scan_device(a, out)
 
 
 def find_repeats_device(a, out, count):
