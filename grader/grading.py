@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from grader import machine, scoring, settings, timing
+from grader import ceilings, machine, scoring, settings, timing
 from grader.sandbox_child import vary_inputs
 from grader import replay
 from grader.correctness import Failure, run_case, run_property
 from grader.results import Status, TaskResult, Throughput, Timings, Word
 from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
-from grader.spec import Assignment, Benchmark, Contestant, Inspection, Mismatch, Profile, Property, Task, resolve
+from grader.spec import (Assignment, Benchmark, Contestant, Inspection, Mismatch, Profile, Property, Task,
+                         hook_reference, resolve)
 
 HUNG = "did not finish within the time limit"  # how grader/sandbox.py begins the reason a request was killed
 
@@ -222,11 +223,11 @@ class Grader:
             result.message = f"not inspected: the code hung in {hung} (code that hung is not run again)"
             return
         try:
-            with Worker(self.learner_source(task.variant), limits_for(self.options, task.variant, settings.INSPECTION_TIME_LIMIT_S),
-                        worker_options_for(task.variant)) as worker:
+            limits = limits_for(self.options, task.variant, settings.INSPECTION_TIME_LIMIT_S)
+            with Worker(self.learner_source(task.variant), limits, worker_options_for(task.variant)) as worker:
                 for function, args in task.warm_up(profile_for(task.variant)):
                     worker.call(function, args, {})
-                found, message = worker.request(("inspect", task.inspect))[0]
+                found, message = worker.request(("inspect", hook_reference(task.inspect)))[0]
         except WorkerFailure as failure:
             result.message = f"could not inspect: {failure}"
             return
@@ -253,8 +254,8 @@ class Grader:
                     workers[side.side].append(worker)
                     try:
                         worker.start()
-                        worker.request(("setup", task.inputs, task.params, side.contestant.prepare, shift),
-                                       task.time_limit_s)
+                        worker.request(("setup", hook_reference(task.inputs), task.params,
+                                        _wire(side.contestant.prepare), shift), task.time_limit_s)
                     except WorkerFailure as failure:
                         raise WorkerFailure(str(failure) if side.side is Side.LEARNER
                                             else f"{side.side}: {failure}") from None
@@ -263,8 +264,9 @@ class Grader:
                  for side in sides},
                 rounds=task.rounds, time_limit=task.time_limit_s,
                 informative=frozenset(side.side for side in sides if not side.scored))
-            output = workers[Side.LEARNER][0].request(("collect", task.learner.collect), task.time_limit_s)[0]
-            timed_inputs = vary_inputs(resolve(task.inputs)(**task.params), workers[Side.LEARNER][0].last_input_set,
+            learner = workers[Side.LEARNER][0]
+            output = learner.request(("collect", _wire(task.learner.collect)), task.time_limit_s)[0]
+            timed_inputs = vary_inputs(resolve(hook_reference(task.inputs))(**task.params), learner.last_input_set,
                                        shift)
         except WorkerFailure as failure:
             result.message = str(failure)
@@ -308,24 +310,36 @@ class Grader:
                 return
         reference_times = times.get(Side.REFERENCE) or scoring.fallback_reference_times(
             times[Side.SERIAL], task.fallback_speedup)
+        ratios = scoring.round_ratios(times[Side.LEARNER], reference_times)
         ratio = scoring.paired_ratio(times[Side.LEARNER], reference_times)
         learner_s = statistics.median(times[Side.LEARNER])
         reference_s = statistics.median(reference_times)
+        roof = ceilings.ceilings() if task.variant != "cuda" else None  # the GPU's ceilings are not measured
         timings = Timings(
             serial_s=statistics.median(times[Side.SERIAL]), reference_s=reference_s, learner_s=learner_s,
             reference_measured=have_reference, ratio_to_reference=ratio,
             learner_gbps=task.bytes_moved / learner_s / 1e9 if task.bytes_moved else None,
             reference_gbps=task.bytes_moved / reference_s / 1e9 if task.bytes_moved else None,
-            throughput=Throughput(task.work[0], task.work[1] / learner_s) if task.work else None)
+            throughput=Throughput(task.work[0], task.work[1] / learner_s) if task.work else None,
+            rounds=len(ratios), ratio_range=(min(ratios), max(ratios)), load=ceilings.load_average(),
+            cores=machine.cores(), memory_ceiling_gbps=roof.memory_bytes_per_s / 1e9 if roof else None,
+            compute_ceiling_gflops=roof.flops_per_s / 1e9 if roof else None,
+            learner_gflops=task.operations / learner_s / 1e9 if task.operations else None,
+            reference_gflops=task.operations / reference_s / 1e9 if task.operations else None)
         result.timings = timings
         fraction = scoring.speed_fraction(ratio)
         result.points = round(task.points * fraction, 2)
         against = "the reference" if have_reference else (
             f"the fallback target ({task.fallback_speedup:g}x the serial baseline; no solutions/ here)")
-        speedup = f"speedup over serial {timings.speedup_vs_serial:.2f}x"
-        result.message = (f"{ratio:.2f}x the time of {against}: {fraction:.0%} of the speed points; {speedup}"
-                          if task.points else f"{ratio:.2f}x the time of {against} (not graded); {speedup}")
+        full = f"full marks up to {scoring.BANDS[0][0]:g}x"
+        result.message = (f"{ratio:.2f}x the time of {against}: {fraction:.0%} of the speed points ({full})"
+                          if task.points else f"{ratio:.2f}x the time of {against} (not graded)")
         result.status = Status.for_points(fraction, 1.0)
+
+
+def _wire(hook) -> str | None:
+    """How an optional hook crosses to a worker: its reference, or None."""
+    return None if hook is None else hook_reference(hook)
 
 
 class Side(Word):

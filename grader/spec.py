@@ -23,11 +23,39 @@ from typing import Any, Callable, Protocol, Sequence
 from grader import settings
 
 
+Hook = Callable[..., Any]  # trusted code the grader runs in a worker: a function at the top level of a module
+
+
 def resolve(reference: str):
-    """The object a "package.module:function" reference names (a Benchmark's ``inputs``, a Contestant's
-    ``prepare`` and ``collect``, an Inspection's ``inspect``)."""
+    """The object a "package.module:function" reference names: how a worker process finds a hook (see
+    :func:`hook_reference`)."""
     module, _, attribute = reference.partition(":")
     return getattr(importlib.import_module(module), attribute)
+
+
+def hook_reference(hook: Hook | str) -> str:
+    """The name by which a worker process finds ``hook``, "package.module:function".
+
+    A hook (a Benchmark's ``inputs``, a Contestant's ``prepare`` and ``collect``, an Inspection's
+    ``inspect``) runs inside the worker, so it crosses the process boundary by name: the worker imports the
+    module and looks the function up (:func:`resolve`). Hence a hook is a function defined at the top level
+    of an importable module; a lambda, a nested function or a bound method raises TypeError when the task
+    is declared. A string is taken as the reference itself (the dnn suite's hooks, until they are callables).
+    """
+    if isinstance(hook, str):
+        return hook
+    module, name = getattr(hook, "__module__", None), getattr(hook, "__qualname__", "")
+    reference = f"{module}:{name}"
+    if not module or module == "__main__" or not name.isidentifier() or resolve(reference) is not hook:
+        raise TypeError(f"{hook!r} cannot be a hook: a worker process finds a hook by its module and name, so "
+                        "it must be a function defined at the top level of an importable module")
+    return reference
+
+
+def _check_hooks(*hooks: Hook | str | None) -> None:
+    for hook in hooks:
+        if hook is not None:
+            hook_reference(hook)
 
 
 class Mismatch(AssertionError):
@@ -87,26 +115,29 @@ class Contestant:
     """One side of a benchmark: which function to time, on which inputs.
 
     ``function`` is looked up in the contestant's module (the learner's or reference variant module,
-    or the serial baseline module). ``prepare``, if given, names a trusted function
-    ("package.module:function") that runs inside the child before timing and turns the host inputs
-    into the call's arguments (for example: copy them to the GPU and allocate the output there).
-    ``collect``, likewise, turns (call_args, returned_value) into the host array to verify.
+    or the serial baseline module). ``prepare``, if given, is a trusted hook that runs inside the child
+    before timing as ``prepare(*host_inputs)`` and returns the call's arguments (for example: copies them
+    to the GPU and allocates the output there). ``collect``, likewise, runs as
+    ``collect(call_args, returned_value)`` and returns the host array to verify.
     """
 
     function: str
-    prepare: str | None = None
-    collect: str | None = None
+    prepare: Hook | None = None
+    collect: Hook | None = None
+
+    def __post_init__(self) -> None:
+        _check_hooks(self.prepare, self.collect)
 
 
 @dataclass(frozen=True)
 class Benchmark:
     """A speed task, timed interleaved against the reference and the serial baseline.
 
-    ``inputs`` names a trusted, deterministic maker "package.module:function" called as
-    ``maker(**params)`` in every child and in the parent (which recomputes the oracle answer to verify
-    the timed output with ``verify(params, host_inputs, output)``; it raises :class:`Mismatch`).
+    ``inputs`` is a trusted, deterministic hook called as ``inputs(**params)`` in every child and in the
+    parent (which recomputes the oracle answer to verify the timed output with
+    ``verify(params, host_inputs, output)``; it raises :class:`Mismatch`).
 
-    ``baseline`` is the serial baseline: a module path and the contestant to call in it.
+    ``baseline`` is the serial baseline: a module's name and the contestant to call in it.
     ``fallback_speedup`` is the speedup over the serial baseline the reference is assumed to reach
     when ``solutions/`` is absent (documented in the handout).
     ``bytes_moved`` (per call) makes the report show GB/s; ``work`` = (unit, amount per call), for
@@ -116,7 +147,7 @@ class Benchmark:
     variant: str
     points: float
     name: str
-    inputs: str
+    inputs: Hook
     params: dict
     learner: Contestant
     baseline_module: str
@@ -125,6 +156,7 @@ class Benchmark:
     fallback_speedup: float
     bytes_moved: float | None = None
     work: tuple[str, float] | None = None
+    operations: float | None = None  # float32 arithmetic operations a call does: the compute roofline
     needs_gpu: bool = False
     kwargs: dict = field(default_factory=dict)  # extra keyword arguments for the learner and reference
     rounds: int = 7
@@ -134,21 +166,27 @@ class Benchmark:
     gated_on: tuple[str, ...] = ()
     time_limit_s: float = settings.BENCHMARK_REQUEST_TIME_LIMIT_S  # each request: set-up, a timed chunk, the output
 
+    def __post_init__(self) -> None:
+        _check_hooks(self.inputs)
+
 
 @dataclass(frozen=True)
 class Inspection:
     """Reads a fact off the learner's compiled code, e.g. packed SIMD instructions.
 
-    ``inspect`` names a trusted function "package.module:function" that runs in the child as
-    ``inspect(module) -> (ok: bool, message: str)`` after ``warm_up`` cases have compiled the code.
+    ``inspect`` is a trusted hook that runs in the child as ``inspect(module) -> (ok: bool, message: str)``
+    after ``warm_up`` cases have compiled the code.
     With ``points == 0`` it is information only and never fails the run.
     """
 
     variant: str
     name: str
-    inspect: str
+    inspect: Hook
     warm_up: Callable[[Profile], Sequence[tuple[str, tuple]]]  # [(function, args), ...]
     points: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_hooks(self.inspect)
 
 
 Task = Property | Benchmark | Inspection

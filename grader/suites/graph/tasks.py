@@ -13,8 +13,9 @@ import os
 
 import numpy as np
 
+from grader import simd
 from grader.compare import expect_array
-from grader.suites.graph import oracle
+from grader.suites.graph import baseline, oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
 from grader.suites.graph import cases as strategies
 
@@ -23,7 +24,6 @@ FUNCTIONS = BFS_FUNCTIONS + ("pagerank",)
 CPU_SCALE = 20
 GPU_SCALE = 22
 EDGE_FACTOR = 16
-BASELINE_MODULE = "grader.suites.graph.baseline"
 MPI_RANKS = (2, 4)
 
 
@@ -84,20 +84,20 @@ def speed(variant: str, *, scale: int = CPU_SCALE, fallback_bfs: float, fallback
           on_device: bool = False, ranks: int = 0, kwargs=None) -> tuple[Benchmark, Benchmark]:
     edges = EDGE_FACTOR * 2**scale
     suffix = " (kernel only)" if on_device else (f", {ranks} ranks" if ranks else "")
-    bfs_learner = (Contestant("bfs_hybrid_device", prepare=f"{BASELINE_MODULE}:to_device",
-                              collect=f"{BASELINE_MODULE}:from_device") if on_device else Contestant("bfs_hybrid"))
-    pagerank_learner = (Contestant("pagerank_device", prepare=f"{BASELINE_MODULE}:to_device_pagerank",
-                                   collect=f"{BASELINE_MODULE}:from_device") if on_device
+    bfs_learner = (Contestant("bfs_hybrid_device", prepare=baseline.to_device,
+                              collect=baseline.from_device) if on_device else Contestant("bfs_hybrid"))
+    pagerank_learner = (Contestant("pagerank_device", prepare=baseline.to_device_pagerank,
+                                   collect=baseline.from_device) if on_device
                         else Contestant("pagerank"))
-    common = dict(variant=variant, points=2, params={"scale": scale}, baseline_module=BASELINE_MODULE,
+    common = dict(variant=variant, points=2, params={"scale": scale}, baseline_module=baseline.__name__,
                   needs_gpu=on_device, ranks=ranks, kwargs=kwargs or {}, time_limit_s=600.0)
     return (Benchmark(name=f"bfs_hybrid speed, R-MAT scale {scale}{suffix}",
-                      inputs=f"{BASELINE_MODULE}:make_bfs_inputs", learner=bfs_learner,
-                      baseline=Contestant("bfs", prepare=f"{BASELINE_MODULE}:to_scipy"), verify=verify_bfs,
+                      inputs=baseline.make_bfs_inputs, learner=bfs_learner,
+                      baseline=Contestant("bfs", prepare=baseline.to_scipy), verify=verify_bfs,
                       fallback_speedup=fallback_bfs, work=("traversed edges", edges), rounds=7, **common),
             Benchmark(name=f"pagerank speed, R-MAT scale {scale}{suffix}",
-                      inputs=f"{BASELINE_MODULE}:make_pagerank_inputs", learner=pagerank_learner,
-                      baseline=Contestant("pagerank", prepare=f"{BASELINE_MODULE}:to_scipy_pagerank"),
+                      inputs=baseline.make_pagerank_inputs, learner=pagerank_learner,
+                      baseline=Contestant("pagerank", prepare=baseline.to_scipy_pagerank),
                       verify=verify_pagerank, fallback_speedup=fallback_pagerank, work=("edges", edges),
                       rounds=3, **common))  # a scipy PageRank takes 1-5 s: 3 rounds keep the task near a minute
 
@@ -120,7 +120,7 @@ ASSIGNMENT = Assignment(
         *speed("threaded", fallback_bfs=2.0, fallback_pagerank=1.0,
                kwargs={"num_threads": os.cpu_count() or 1}),
         *correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect="grader.simd:packed_instructions",
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
                    warm_up=_simd_warm_up),
         *speed("simd", fallback_bfs=3.0, fallback_pagerank=0.75),
         *correctness("cuda"),

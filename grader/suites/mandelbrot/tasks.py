@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from grader import machine
+from grader import machine, simd
 from grader.suites.mandelbrot import baseline
 from grader.suites.mandelbrot import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
@@ -62,17 +62,16 @@ def correctness(variant: str) -> Property:
 
 
 SERIAL = Contestant("mandelbrot")
-BASELINE_MODULE = "grader.suites.mandelbrot.baseline"
-ON_DEVICE = Contestant("mandelbrot_device", prepare=f"{BASELINE_MODULE}:to_device",
-                       collect=f"{BASELINE_MODULE}:from_device")
+ON_DEVICE = Contestant("mandelbrot_device", prepare=baseline.to_device,
+                       collect=baseline.from_device)
 
 
 def speed(variant: str, view_number: int, *, name: str, points: float, fallback_speedup: float,
           learner: Contestant = SERIAL, needs_gpu: bool = False, width: int = baseline.WIDTH,
           height: int = baseline.HEIGHT, rounds: int = 7, kwargs=None) -> Benchmark:
-    return Benchmark(variant=variant, points=points, name=name, inputs=f"{BASELINE_MODULE}:make_inputs",
+    return Benchmark(variant=variant, points=points, name=name, inputs=baseline.make_inputs,
                      params={"view_number": view_number, "width": width, "height": height}, learner=learner,
-                     baseline_module=BASELINE_MODULE, baseline=SERIAL, verify=verify_timed,
+                     baseline_module=baseline.__name__, baseline=SERIAL, verify=verify_timed,
                      fallback_speedup=fallback_speedup,
                      work=("pixel-iterations", PIXEL_ITERATIONS[view_number, width, height]), needs_gpu=needs_gpu,
                      rounds=rounds, kwargs=kwargs or {})
@@ -95,7 +94,7 @@ ASSIGNMENT = Assignment(
         speed("threaded", 2, name="speed, view 2 (unbalanced detail)", points=2, fallback_speedup=1.8,
               kwargs={"num_threads": machine.cores()}),
         correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect="grader.simd:packed_instructions",
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
                    warm_up=_simd_warm_up),
         speed("simd", 1, name="speed, view 1", points=4, fallback_speedup=5.0),
         correctness("cuda"),

@@ -18,8 +18,9 @@ import os
 import numpy as np
 
 from assignments.render.common import SCENE_FIELDS, Scene
+from grader import simd
 from grader.compare import expect_array
-from grader.suites.render import oracle
+from grader.suites.render import baseline, oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
 from grader.suites.render import cases as strategies
 
@@ -29,9 +30,7 @@ SIZE = 1024
 @functools.lru_cache(maxsize=4)
 def _benchmark_reference(scene_name: str, width: int, height: int, seed: int):
     """The oracle's frame and tolerance for a named scene: cached, several benchmarks verify the same one."""
-    from grader.suites.render.baseline import make_inputs
-
-    return oracle.reference(*make_inputs(scene_name, width, height, seed))[:2]
+    return oracle.reference(*baseline.make_inputs(scene_name, width, height, seed))[:2]
 
 
 def expect_frame(got, scene: Scene, width: int, height: int, *, what: str, expected=None) -> None:
@@ -56,7 +55,7 @@ def expect_frame(got, scene: Scene, width: int, height: int, *, what: str, expec
 
 def check_render(call: Call, case: strategies.RenderCase) -> None:
     scene = case.scene()
-    kwargs = {"num_threads": 3} if call.variant == "threaded" else {}
+    kwargs = {"num_threads": case.num_threads} if call.variant == "threaded" else {}
     got = call("render", scene, case.width, case.height, **kwargs)
     try:
         expect_frame(got, scene, case.width, case.height, what=f"render(scene, {case.width}, {case.height})")
@@ -80,18 +79,17 @@ def correctness(variant: str) -> Property:
                     edge_cases=strategies.edge_cases, max_examples=40, simulator_max_examples=8)
 
 
-BASELINE_MODULE = "grader.suites.render.baseline"
 SERIAL = Contestant("render")
-ON_DEVICE = Contestant("render_device", prepare=f"{BASELINE_MODULE}:to_device",
-                       collect=f"{BASELINE_MODULE}:from_device")
+ON_DEVICE = Contestant("render_device", prepare=baseline.to_device,
+                       collect=baseline.from_device)
 
 
 def speed(variant: str, scene: str, *, points: float, fallback_speedup: float, learner: Contestant = SERIAL,
           needs_gpu: bool = False, name: str | None = None, kwargs=None, rounds: int = 7) -> Benchmark:
     return Benchmark(variant=variant, points=points, name=name or f"speed, {scene} {SIZE}x{SIZE}",
-                     inputs=f"{BASELINE_MODULE}:make_inputs",
+                     inputs=baseline.make_inputs,
                      params={"scene": scene, "width": SIZE, "height": SIZE}, learner=learner,
-                     baseline_module=BASELINE_MODULE, baseline=SERIAL, verify=verify_timed,
+                     baseline_module=baseline.__name__, baseline=SERIAL, verify=verify_timed,
                      fallback_speedup=fallback_speedup, work=("pixels", SIZE * SIZE), needs_gpu=needs_gpu,
                      kwargs=kwargs or {}, rounds=rounds)
 
@@ -113,7 +111,7 @@ ASSIGNMENT = Assignment(
         speed("threaded", "rand10k", points=4, fallback_speedup=2.0,
               kwargs={"num_threads": os.cpu_count() or 1}),
         correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect="grader.simd:packed_instructions",
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
                    warm_up=_simd_warm_up),
         speed("simd", "rand10k", points=4, fallback_speedup=2.0),
         correctness("cuda"),

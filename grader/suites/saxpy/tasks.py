@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 
+from grader import simd
 from grader.compare import expect_array
-from grader.suites.saxpy import oracle
+from grader.suites.saxpy import baseline, oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
 from grader.suites.saxpy import cases as strategies
 
@@ -39,13 +40,12 @@ def correctness(variant: str) -> Property:
 
 
 SERIAL = Contestant("saxpy")
-BASELINE_MODULE = "grader.suites.saxpy.baseline"
 
 
 def speed(variant: str, *, name: str = "speed", learner: Contestant = SERIAL, n: int = N_CPU,
           points: float = 4, needs_gpu: bool = False, fallback_speedup: float = 1.0, kwargs=None):
-    return Benchmark(variant=variant, points=points, name=name, inputs=f"{BASELINE_MODULE}:make_inputs",
-                     params={"n": n}, learner=learner, baseline_module=BASELINE_MODULE, baseline=SERIAL,
+    return Benchmark(variant=variant, points=points, name=name, inputs=baseline.make_inputs,
+                     params={"n": n}, learner=learner, baseline_module=baseline.__name__, baseline=SERIAL,
                      verify=verify_timed, fallback_speedup=fallback_speedup,
                      bytes_moved=BYTES_PER_ELEMENT * n, needs_gpu=needs_gpu, kwargs=kwargs or {})
 
@@ -54,8 +54,8 @@ def _simd_warm_up(profile):
     return [("saxpy", strategies.SaxpyCase(n=64, a=2.0, scale=1.0, seed=1).arrays())]
 
 
-ON_DEVICE = Contestant("saxpy_device", prepare=f"{BASELINE_MODULE}:to_device",
-                       collect=f"{BASELINE_MODULE}:from_device")
+ON_DEVICE = Contestant("saxpy_device", prepare=baseline.to_device,
+                       collect=baseline.from_device)
 
 ASSIGNMENT = Assignment(
     number=2,
@@ -67,7 +67,7 @@ ASSIGNMENT = Assignment(
         correctness("threaded"),
         speed("threaded", fallback_speedup=1.5, kwargs={"num_threads": os.cpu_count() or 1}),
         correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect="grader.simd:packed_instructions",
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
                    warm_up=_simd_warm_up),
         speed("simd", fallback_speedup=1.0),
         correctness("cuda"),

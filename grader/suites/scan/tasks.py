@@ -16,14 +16,15 @@ import os
 
 import numpy as np
 
+from grader import simd
 from grader.compare import expect_array
+from grader.suites.scan import baseline as scan_baseline  # "baseline" names a contestant below
 from grader.suites.scan import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
 from grader.suites.scan import cases as strategies
 
 N_CPU = 2**24  # 64 MiB an array: far past every cache, as in the targets
 N_GPU = 2**28  # 1 GiB an array: the H100 target size; launch overheads vanish
-BASELINES = "grader.suites.scan.baseline"
 
 
 def _threads(call: Call) -> dict:
@@ -77,8 +78,8 @@ def speed(variant: str, function: str, *, baseline: Contestant, points: float, f
     scan = function == "exclusive_scan"
     return Benchmark(
         variant=variant, points=points, name=f"{function} speed" + (" (kernel only)" if needs_gpu else ""),
-        inputs=f"{BASELINES}:make_inputs", params={"n": n}, learner=learner or Contestant(function),
-        baseline_module=BASELINES, baseline=baseline, verify=verify_scan if scan else verify_repeats,
+        inputs=scan_baseline.make_inputs, params={"n": n}, learner=learner or Contestant(function),
+        baseline_module=scan_baseline.__name__, baseline=baseline, verify=verify_scan if scan else verify_repeats,
         fallback_speedup=fallback_speedup,
         # scan: read a, write out (8 bytes an element); find_repeats: read a (4 bytes; ~n/10 indices written)
         bytes_moved=(8 if scan else 4) * n, work=("elements", n), needs_gpu=needs_gpu, kwargs=kwargs or {},
@@ -95,22 +96,22 @@ def variant_tasks(variant: str) -> tuple:
                       fallback_speedup=1.2, kwargs=threads))
     if variant == "simd":
         return (*correctness(variant),
-                Inspection(variant=variant, name="vector instructions", inspect="grader.simd:packed_instructions",
+                Inspection(variant=variant, name="vector instructions", inspect=simd.packed_instructions,
                            warm_up=_simd_warm_up),
                 speed(variant, "exclusive_scan", baseline=Contestant("exclusive_scan"), points=3,
                       fallback_speedup=1.0),
                 speed(variant, "find_repeats", baseline=Contestant("find_repeats"), points=1,
                       fallback_speedup=1.0))
-    cupy_peer = f"{BASELINES}:to_cupy"
+    cupy_peer = scan_baseline.to_cupy
     return (*correctness(variant),
             speed(variant, "exclusive_scan", points=3, n=N_GPU, needs_gpu=True, fallback_speedup=1.3,
                   baseline=Contestant("cupy_exclusive_scan", prepare=cupy_peer),
-                  learner=Contestant("exclusive_scan_device", prepare=f"{BASELINES}:to_device_scan",
-                                     collect=f"{BASELINES}:from_device_scan")),
+                  learner=Contestant("exclusive_scan_device", prepare=scan_baseline.to_device_scan,
+                                     collect=scan_baseline.from_device_scan)),
             speed(variant, "find_repeats", points=1, n=N_GPU, needs_gpu=True, fallback_speedup=1.2,
                   baseline=Contestant("cupy_find_repeats", prepare=cupy_peer),
-                  learner=Contestant("find_repeats_device", prepare=f"{BASELINES}:to_device_repeats",
-                                     collect=f"{BASELINES}:from_device_repeats")))
+                  learner=Contestant("find_repeats_device", prepare=scan_baseline.to_device_repeats,
+                                     collect=scan_baseline.from_device_repeats)))
 
 
 def _simd_warm_up(profile):
