@@ -194,7 +194,7 @@ def torch_layernorm_backward(dy, x, weight, mean, rstd):
     import torch
 
     return torch.ops.aten.native_layer_norm_backward(dy, x, (x.shape[-1],), mean[:, None], rstd[:, None], weight,
-                                                     None, (True, True, True))
+                                                     weight, (True, True, True))  # bias: only its shape is used
 
 
 def torch_attention(q, k, v, causal):

@@ -205,4 +205,4 @@ def conv2d_edge_cases(profile: Profile) -> list[ConvCase]:
 
 
 # -- attention memory ------------------------------------------------------------------------------------------
-LONG_ATTENTION = AttentionCase(heads=1, seq=8192, dim=16, causal=True, scale=1.0, seed=8192)
+LONG_ATTENTION = AttentionCase(heads=1, seq=4096, dim=16, causal=True, scale=1.0, seed=4096)

@@ -86,15 +86,19 @@ def layernorm_backward_tolerance(dy, x, weight, mean, rstd):
     u = UNIT_ROUNDOFF
     rows, features = x.shape
     xhat = np.abs((x - mean[:, None]) * rstd[:, None])
-    xhat_error = 3 * u * xhat  # the subtraction is exact near the mean (Sterbenz); the product rounds once
+    # xhat computed as (x - mean) * rstd or as x * rstd - mean * rstd (torch's form): the second rounds terms
+    # of size |x| rstd, so a row of equal values may give xhat of a few u |x| rstd instead of 0.
+    xhat_error = 3 * u * (np.abs(x) + np.abs(mean[:, None])) * rstd[:, None]
     g = np.abs(dy * weight)
-    g_xhat = g * xhat
+    g_xhat = g * (xhat + xhat_error)
     mean_g_error = _sum_error(features) * g.mean(axis=1, keepdims=True)
-    mean_gx_error = (_sum_error(features) + 4 * u) * g_xhat.mean(axis=1, keepdims=True)
+    mean_gx_error = (_sum_error(features) + 4 * u) * g_xhat.mean(axis=1, keepdims=True) \
+        + (g * xhat_error).mean(axis=1, keepdims=True)
     terms = g + g.mean(axis=1, keepdims=True) + xhat * g_xhat.mean(axis=1, keepdims=True)
     dx_error = rstd[:, None] * (4 * u * terms + mean_g_error + xhat * mean_gx_error
                                 + xhat_error * g_xhat.mean(axis=1, keepdims=True))
-    dweight_error = (_sum_error(rows) + 4 * u) * (np.abs(dy) * xhat).sum(axis=0)
+    dweight_error = (_sum_error(rows) + 4 * u) * (np.abs(dy) * (xhat + xhat_error)).sum(axis=0) \
+        + (np.abs(dy) * xhat_error).sum(axis=0)
     dbias_error = _sum_error(rows) * np.abs(dy).sum(axis=0)
     return SAFETY * dx_error + TINY, SAFETY * dweight_error + TINY, SAFETY * dbias_error + TINY
 

