@@ -54,6 +54,11 @@ class Throughput:
     per_second: float
 
 
+# Rounds whose ratios differ by more than this factor disagree enough to move a score across a band (1.25x,
+# 2x, 4x apart): the report then warns that the machine was busy.
+WIDE_SPREAD = 1.3
+
+
 @dataclass(frozen=True)
 class Timings:
     """What one speed task measured: the median seconds per call of each side, over the rounds.
@@ -72,10 +77,31 @@ class Timings:
     learner_gbps: float | None = None  # when the benchmark declares the bytes a call moves
     reference_gbps: float | None = None
     throughput: Throughput | None = None  # the learner's, when the benchmark declares its work
+    rounds: int = 0  # the interleaved rounds the ratio is the median of
+    ratio_range: tuple[float, float] | None = None  # the lowest and the highest round's ratio
+    load: float | None = None  # the machine's 1-minute load average when the timing ended
+    cores: int = 0  # the cores this grader may use
+    # The roofline (grader/ceilings.py): this machine's ceilings, and the float32 operations per second of
+    # each side when the benchmark declares how many a call does. CPU variants only.
+    memory_ceiling_gbps: float | None = None
+    compute_ceiling_gflops: float | None = None
+    learner_gflops: float | None = None
+    reference_gflops: float | None = None
 
     @property
     def speedup_vs_serial(self) -> float:
         return self.serial_s / self.learner_s
+
+    @property
+    def spread(self) -> float:
+        """The highest round's ratio over the lowest's: 1.0 when every round agreed."""
+        return self.ratio_range[1] / self.ratio_range[0] if self.ratio_range and self.ratio_range[0] > 0 else 1.0
+
+    @property
+    def busy(self) -> bool:
+        """Whether the figures are less trustworthy than usual: other programs kept the cores busy (load
+        above the core count) or the rounds disagreed by more than WIDE_SPREAD."""
+        return (self.load is not None and self.cores > 0 and self.load > self.cores) or self.spread > WIDE_SPREAD
 
 
 @dataclass

@@ -32,9 +32,14 @@ def speed_fraction(ratio: float) -> float:
     return 0.0
 
 
+def round_ratios(learner_times: list[float], reference_times: list[float]) -> list[float]:
+    """Each round's ratio learner / reference: the two ran back to back in that round."""
+    return [t / r for t, r in zip(learner_times, reference_times)]
+
+
 def paired_ratio(learner_times: list[float], reference_times: list[float]) -> float:
-    """Median of per-round ratios: each round's learner and reference ran back to back."""
-    return statistics.median(t / r for t, r in zip(learner_times, reference_times))
+    """The ratio points come from: the median of the per-round ratios."""
+    return statistics.median(round_ratios(learner_times, reference_times))
 
 
 def fallback_reference_times(serial_times: list[float], fallback_speedup: float) -> list[float]:

@@ -47,7 +47,8 @@ def speed(variant: str, *, name: str = "speed", learner: Contestant = SERIAL, n:
     return Benchmark(variant=variant, points=points, name=name, inputs=baseline.make_inputs,
                      params={"n": n}, learner=learner, baseline_module=baseline.__name__, baseline=SERIAL,
                      verify=verify_timed, fallback_speedup=fallback_speedup,
-                     bytes_moved=BYTES_PER_ELEMENT * n, needs_gpu=needs_gpu, kwargs=kwargs or {})
+                     bytes_moved=BYTES_PER_ELEMENT * n, operations=2 * n,  # a multiply and an add an element
+                     needs_gpu=needs_gpu, kwargs=kwargs or {})
 
 
 def _simd_warm_up(profile):
