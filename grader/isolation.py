@@ -130,7 +130,12 @@ class Boundary:
         args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
-        args += _overlays([*_needed_paths(), Path(cwd), *writable])
+        needed = _needed_paths()
+        args += _overlays([*needed, Path(cwd), *writable])
+        # The private /tmp hid everything under the real one: bring back what the worker needs from there
+        # (a checkout or a virtual environment may live in /tmp).
+        for path in _outermost([p for p in needed if _inside_tmp(p)]):
+            args += [*_parents_in_tmp(path), "--ro-bind", str(path), str(path)]
         for path in hide:
             if path.exists():
                 args += ["--tmpfs", str(path)]
@@ -138,7 +143,7 @@ class Boundary:
         # worker's directory and caches writable on top.
         args += ["--ro-bind", str(self.run_dir), str(self.run_dir)]
         for path in [worker_dir, *writable]:
-            args += ["--bind", str(path), str(path)]
+            args += [*_parents_in_tmp(path), "--bind", str(path), str(path)]
         return args + ["--chdir", cwd, "--", *command]
 
     def close(self) -> None:
@@ -265,6 +270,29 @@ def _needed_paths() -> list[Path]:
     return sorted(p for p in paths if p.exists())
 
 
+def _inside_tmp(path: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to("/tmp")
+
+
+def _parents_in_tmp(path: Path) -> list[str]:
+    """bwrap arguments making the directories between /tmp and ``path`` traversable: bwrap would create them
+    0700 (root's), and a worker uid could not walk through."""
+    path = Path(os.path.realpath(path))
+    if not _inside_tmp(path):
+        return []
+    args = []
+    for parent in reversed(path.parents):
+        if parent.is_relative_to("/tmp") and parent != Path("/tmp"):
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """``paths`` without those inside another of them."""
+    paths = sorted({Path(os.path.realpath(p)) for p in paths})
+    return [p for p in paths if not any(p != q and p.is_relative_to(q) for q in paths)]
+
+
 def _reachable_by_others(path: Path) -> bool:
     """Whether a uid that owns nothing and is in no group can walk down to ``path``."""
     path = Path(os.path.realpath(path))
@@ -286,7 +314,7 @@ def _overlays(paths: list[Path]) -> list[str]:
     for path in paths:
         path = Path(os.path.realpath(path))
         for directory in reversed(path.parents):
-            if directory == Path("/") or str(directory).startswith("/tmp"):
+            if directory == Path("/") or _inside_tmp(directory):
                 continue
             try:
                 mode = directory.stat().st_mode

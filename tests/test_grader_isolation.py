@@ -41,12 +41,32 @@ CASES = {
     "import_solutions": r"tried to import the reference solutions",
     "read_solutions": r"tried to read the reference solutions \(solutions/saxpy/",
     "oracle_patch": r"expected np\.float32\(-?[0-9.e-]+\), got np\.float32\(0\.0\)",
-    "write_results": r"tried to write .*results\.json.*tried to write grader/suites/saxpy/oracle\.py",
+    "write_results": r"tried to write grader/suites/saxpy/oracle\.py",
     "syntax_error": r"syntax error in .*saxpy/threaded\.py:4: expected ':'",
     "missing_function": r"threaded\.py defines no function saxpy",
     "wrong_signature": r"wrong signature: saxpy\(a, x\) cannot be called as saxpy\(float32, ndarray, ndarray, "
                        r"num_threads=\.\.\.\)",
+    "crafted_reply": r"sent a reply the grader refuses \(a reply may not hold objects",
+    "huge_message": r"raised ValueError: x+ \[\.\.\. \d+ more characters cut\]",
+    "terminal_escape": r"raised ValueError: \ufffd\ufffd\[2J",
+    "hardlink_read": r"tried to read the reference solutions|could not read the solutions",
 }
+# The attacks an operating-system boundary stops: graded only where the grader runs as root (CI, Gradescope).
+# As an ordinary user the learner is not the adversary (instructors/README.md, threat model), and some of
+# these would work: they read what the user may read, and signal what the user may signal.
+OS_BOUNDARY_CASES = {
+    "dir_fd_read": r"could not read the solutions: (No such file or directory|Permission denied)",
+    "path_swap": r"could not read the solutions: (No such file or directory|Permission denied)",
+    "rewrite_files": r"could not write: grader module: (Read-only file system|Permission denied); "
+                     r"\.pth file: (Read-only file system|Permission denied)(?!.*: written)",
+    "signal_grader": r"could not signal the grader: (no grader process in sight|Operation not permitted)",
+    "connect_sockets": r"could not connect to another worker: (?!.*connected)",
+    "env_cleared_escape": r"started another process",
+}
+AS_ROOT = os.geteuid() == 0
+if AS_ROOT:
+    CASES.update(OS_BOUNDARY_CASES)
+PASSING = ["honest_tempfile"]  # honest code that an over-eager sandbox once refused
 
 
 def _sha(path: Path) -> str:
@@ -74,7 +94,7 @@ def graded(tmp_path_factory):
     guarded = {path: _sha(path) for path in [ROOT / "grader" / "suites" / "saxpy" / "oracle.py",
                                              ROOT / "solutions" / "saxpy" / "threaded.py"] if path.exists()}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {case: pool.submit(_grade, case, root) for case in CASES}
+        futures = {case: pool.submit(_grade, case, root) for case in [*CASES, *PASSING]}
         outcomes = {case: future.result() for case, future in futures.items()}
     outcomes["_guarded"] = guarded
     return outcomes
@@ -99,16 +119,37 @@ def test_planted_case_fails_only_its_task_with_a_clear_reason(graded, case):
     assert json.loads(outcome["results"].read_text())["score"] == 6
 
 
-@pytest.mark.parametrize("case", ["write_results", "detach"])
+@pytest.mark.parametrize("case", PASSING)
+def test_honest_code_passes(graded, case):
+    outcome = graded[case]
+    assert outcome["run"].returncode == 0, outcome["run"].stderr[-2000:]
+    assert _tests(outcome["results"])["saxpy · threaded · correctness"]["status"] == "passed"
+
+
+def test_messages_are_bounded_and_hold_no_control_characters(graded):
+    """huge_message raised 64 MB; terminal_escape printed and raised escapes, carriage returns and a fake PASS
+    line. What reaches the terminal and results.json is cut to a few KB, with no control character, and the
+    only PASS lines at the start of a line are the grader's own."""
+    huge = graded["huge_message"]["results"]
+    assert huge.stat().st_size < 64_000
+    for case in ("huge_message", "terminal_escape"):
+        run, results = graded[case]["run"], graded[case]["results"].read_text()
+        for text in (run.stdout, run.stderr, json.loads(results)["tests"][0]["output"]):
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), case
+        passes = [line for line in run.stdout.splitlines() if line.startswith("PASS")]
+        assert passes == [line for line in passes if " simd " in line], run.stdout
+
+
+@pytest.mark.parametrize("case", ["write_results", "detach", *(["env_cleared_escape"] if AS_ROOT else [])])
 def test_a_submission_cannot_change_the_results_file(graded, case):
     """write_results overwrites the --json file from inside the call (refused, and the grader writes last);
     detach leaves a daemon that writes it through libc two seconds later (the grader kills it first)."""
     outcome = graded[case]
-    time.sleep(max(0.0, outcome["finished"] + 3.0 - time.monotonic()))  # past the daemon's two seconds
+    time.sleep(max(0.0, outcome["finished"] + 4.0 - time.monotonic()))  # past the daemons' two and three seconds
     results = json.loads(outcome["results"].read_text())
     assert "forged" not in results.get("output", "")
-    assert results["score"] == 6 and results["max_score"] == 12
-    assert results["output"] == "parlab grader, seed 7"
+    assert results["score"] == 6
+    assert results["output"].startswith("parlab grader, seed 7")
 
 
 def test_a_submission_cannot_change_the_grader_or_the_solutions(graded):
@@ -116,13 +157,41 @@ def test_a_submission_cannot_change_the_grader_or_the_solutions(graded):
         assert _sha(path) == digest, f"{path} changed during the planted runs"
 
 
-def test_a_forked_process_does_not_outlive_the_task(graded):
-    pid = int(graded["fork"]["pid_file"].read_text())
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except FileNotFoundError:
-        return  # gone
-    assert state in ("Z", "X"), f"the planted fork {pid} is still running (state {state})"
+def _alive_with(marker: bytes) -> list[int]:
+    """Running processes whose environment or command line holds ``marker``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            seen = Path(f"/proc/{pid}/environ").read_bytes() + Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker in seen and state not in ("Z", "X") and int(pid) != os.getpid():
+            found.append(int(pid))
+    return found
+
+
+def test_no_process_a_submission_started_outlives_its_grading(graded):
+    """fork's sleeper, detach's daemon (its environment holds the run's PLANTED_PID_FILE), and the
+    environment-cleared shell of env_cleared_escape (its command line says "forged") are all gone."""
+    time.sleep(max(0.0, max(o["finished"] for o in graded.values() if isinstance(o, dict) and "finished" in o)
+                   + 1.0 - time.monotonic()))
+    root = str(graded["fork"]["pid_file"].parent.parent).encode()
+    assert _alive_with(b"PLANTED_PID_FILE=" + root) == []
+    assert _alive_with(b"echo forged") == []
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the OS boundary needs root (instructors/README.md, threat model)")
+def test_nothing_a_submission_wrote_reaches_the_checkout_or_the_environment(graded):
+    import site
+    import sysconfig
+
+    for directory in {sysconfig.get_paths()["purelib"], *site.getsitepackages()}:
+        assert not (Path(directory) / "zz_planted.pth").exists()
+    oracle = ROOT / "grader" / "suites" / "saxpy" / "oracle.py"
+    assert b"# planted" not in oracle.read_bytes() and b"x * 0" not in oracle.read_bytes()
+    for cache in Path("/var/cache/parlab/numba").glob("trusted*"):
+        assert not (cache / "planted.nbi").exists()
 
 
 def test_forged_clocks_and_skipped_repeats_do_not_buy_speed(tmp_path):
@@ -182,7 +251,7 @@ from grader import sandbox_child as sc
 scratch = tempfile.mkdtemp()
 breaches = []
 sys.addaudithook(sc._Guard((str(sc.SOLUTIONS.resolve()),), (str(sc.CHECKOUT),), (), breaches))
-oracle = sc.CHECKOUT / "grader" / "oracles" / "saxpy.py"
+oracle = sc.CHECKOUT / "grader" / "suites" / "saxpy" / "oracle.py"
 attempts = {
     "read the oracle": lambda: open(oracle).read(),
     "copy a grader file out": lambda: shutil.copyfile(oracle, os.path.join(scratch, "copy.py")),
