@@ -20,13 +20,11 @@ import time
 import numpy as np
 from hypothesis import strategies as st
 
-from grader import machine
+from grader import machine, simd
 from grader.compare import expect_array
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Profile, Property
-from grader.suites.dnn import cases, oracle
+from grader.suites.dnn import baseline, cases, oracle, torch_checks
 
-BASELINE = "grader.suites.dnn.baseline"
-TORCH_CHECKS = "grader.suites.dnn.torch_checks"
 FUNCTIONS = ("layernorm", "layernorm_backward", "attention", "conv2d")
 DEVICE_FUNCTIONS = tuple(f"{name}_device" for name in FUNCTIONS)
 
@@ -275,9 +273,11 @@ def _cost(function: str, p: dict) -> dict:
         return {"bytes_moved": 12 * p["rows"] * p["features"]}  # read dy and x, write dx
     if function == "attention":
         pairs = p["seq"] * (p["seq"] + 1) / 2 if p["causal"] else p["seq"] ** 2
-        return {"work": ("flop", 4 * p["heads"] * pairs * p["dim"])}
+        flops = 4 * p["heads"] * pairs * p["dim"]
+        return {"work": ("flop", flops), "operations": flops}
     out = (p["size"] + 2 * p["padding"] - p["kernel"]) // p["stride"] + 1
-    return {"work": ("flop", 2 * p["n"] * p["c_out"] * out * out * p["c_in"] * p["kernel"] ** 2)}
+    flops = 2 * p["n"] * p["c_out"] * out * out * p["c_in"] * p["kernel"] ** 2
+    return {"work": ("flop", flops), "operations": flops}
 
 
 # The reference's speed over the serial column, measured on the 2-core machine (assignments/dnn/README.md):
@@ -291,20 +291,22 @@ def speed(variant: str, function: str) -> Benchmark:
     gpu = variant == "cuda"
     params = (GPU_SIZES if gpu else CPU_SIZES)[function]
     if variant == "threaded":
-        baseline = Contestant(f"torch_{function}", prepare=f"{BASELINE}:to_torch")
+        peer = Contestant(f"torch_{function}", prepare=baseline.to_torch)
     elif gpu:
-        baseline = Contestant(f"torch_{function}", prepare=f"{BASELINE}:to_torch_cuda")
+        peer = Contestant(f"torch_{function}", prepare=baseline.to_torch_cuda)
     else:
-        baseline = Contestant(function)
+        peer = Contestant(function)
     learner = Contestant(function)
     if gpu:
-        collect = {"layernorm": "from_device_layernorm", "layernorm_backward": "from_device_layernorm_backward"}
-        learner = Contestant(f"{function}_device", prepare=f"{BASELINE}:to_device_{function}",
-                             collect=f"{BASELINE}:{collect.get(function, 'from_device_last')}")
-    peer = {"threaded": " (serial column: torch, every core)", "cuda": " (kernel only; serial column: torch)"}
-    return Benchmark(variant=variant, points=SPEED_POINTS[function], name=f"{function} speed" + peer.get(variant, ""),
-                     inputs=f"{BASELINE}:make_{function}_inputs", params=params, learner=learner,
-                     baseline_module=BASELINE, baseline=baseline, verify=_verifier(function),
+        collect = {"layernorm": baseline.from_device_layernorm,
+                   "layernorm_backward": baseline.from_device_layernorm_backward}
+        learner = Contestant(f"{function}_device", prepare=getattr(baseline, f"to_device_{function}"),
+                             collect=collect.get(function, baseline.from_device_last))
+    label = {"threaded": " (serial column: torch, every core)", "cuda": " (kernel only; serial column: torch)"}
+    return Benchmark(variant=variant, points=SPEED_POINTS[function], name=f"{function} speed" + label.get(variant, ""),
+                     inputs=getattr(baseline, f"make_{function}_inputs"), params=params, learner=learner,
+                     baseline_module=baseline.__name__, baseline=peer, verify=_verifier(function),
+                     gated_on=(f"{function} correctness",),
                      fallback_speedup=FALLBACK[variant][function], needs_gpu=gpu,
                      kwargs={"num_threads": machine.cores()} if variant == "threaded" else {},
                      **_cost(function, params))
@@ -322,7 +324,7 @@ def variant_tasks(variant: str) -> tuple:
     if variant != "cuda":
         tasks.append(attention_memory(variant))
     if variant == "simd":
-        tasks.append(Inspection(variant=variant, name="vector instructions", inspect="grader.simd:packed_instructions",
+        tasks.append(Inspection(variant=variant, name="vector instructions", inspect=simd.packed_instructions,
                                 warm_up=_simd_warm_up))
     tasks += [speed(variant, function) for function in FUNCTIONS]
     return tuple(tasks)
@@ -335,7 +337,7 @@ TORCH_TASK_NAMES = {"opcheck": "torch.library.opcheck", "gradcheck": "layernorm 
 
 def torch_tasks() -> tuple[Inspection, ...]:
     """Part 4, the learner's torch_ops.py inside PyTorch (torch_checks.py says what each check does)."""
-    return tuple(Inspection(variant="torch_ops", name=TORCH_TASK_NAMES[check], inspect=f"{TORCH_CHECKS}:{check}",
+    return tuple(Inspection(variant="torch_ops", name=TORCH_TASK_NAMES[check], inspect=getattr(torch_checks, check),
                             warm_up=lambda profile: [], points=points) for check, points in TORCH_TASKS)
 
 
