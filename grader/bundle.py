@@ -100,6 +100,9 @@ def main(argv: list[str]) -> int:
 def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     names = _assignments(args.assignments)
+    variants = _variants(args.variant, names)
+    if args.examples is not None and args.examples < 1:
+        raise UsageError("--examples must be at least 1")
     out = Path(args.out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a directory")
@@ -113,9 +116,6 @@ def _main(argv: list[str]) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create {out}: {error.strerror}") from None
-    variants = _variants(args.variant, names)
-    if args.examples is not None and args.examples < 1:
-        raise UsageError("--examples must be at least 1")
     grader_args = (["--quick"] if args.quick else []) + (["--variant", ",".join(variants)] if variants else []) + (
         ["--examples", str(args.examples)] if args.examples else [])
     publishing = Publishing(args.visibility, args.speed_visibility, args.stdout_visibility)
@@ -141,7 +141,8 @@ def _variants(spec: str | None, names: list[str]) -> list[str]:
     known = {variant for name in names for variant in registry.load(name).variants}
     unknown = [variant for variant in variants if variant not in known]
     if unknown or not variants:
-        raise UsageError(f"unknown variant {', '.join(unknown) or spec!r}; choose from {', '.join(sorted(known))}")
+        raise UsageError(f"unknown variant {', '.join(unknown) if unknown else repr(spec)}; "
+                         f"choose from {', '.join(sorted(known))}")
     return variants
 
 
