@@ -176,9 +176,9 @@ def test_solutions_earn_full_marks_and_the_reports_say_so(grader, tmp_path):
     run = grader("saxpy", "--solutions", "--json", str(results), "--junitxml", str(junit))
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(results.read_text())
-    assert report["score"] == report["max_score"] > 0
+    assert report["score"] == sum(test.get("max_score", 0) for test in report["tests"]) > 0
     for test in report["tests"]:
-        assert {"name", "score", "max_score", "status", "output"} <= set(test)
-        assert test["status"] in ("passed", "skipped", "info")
+        assert {"name", "status", "output"} <= set(test)
+        assert test["status"] == "passed" or "score" not in test  # only an informative task may find nothing
     suites = ET.parse(junit).getroot()
     assert suites.tag == "testsuites" and suites.find("testsuite").get("failures") == "0"
