@@ -1,0 +1,1 @@
+"""Assignment toy: what the grader knows about it (see grader/suites/__init__.py)."""
