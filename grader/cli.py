@@ -186,7 +186,7 @@ def _main(argv) -> int:
             from grader.images import write_pictures
 
             try:
-                written = write_pictures(assignment, options, args.images)
+                written = write_pictures(assignment, options, args.images, assignment_results)
             except Exception:  # a grader bug in the pictures costs the pictures, never the results
                 print(f"grader: internal error in the grader while drawing the {name} pictures (a bug, please "
                       f"report it):\n{traceback.format_exc()}", file=sys.stderr)

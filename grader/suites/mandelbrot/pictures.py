@@ -1,5 +1,7 @@
 """Assignment 1's pictures for ``--images DIR``: each view as the reference and each variant draw it, where
-they differ, and the threaded variant's speedup against thread count."""
+they differ (with the count of differing pixels), the threaded variant's speedup against thread count on the
+two graded views, and the roofline of the timed tasks (mandelbrot is compute-bound: a few bytes of output
+for hundreds of operations a pixel)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,16 @@ import time
 
 import numpy as np
 
-from grader import machine
-from grader.images import colorize, save_heatmap, save_png, save_speedup_plot
-from grader.spec import Mismatch
+from grader import ceilings, machine
+from grader.images import (
+    RooflinePoint,
+    colorize,
+    save_heatmap,
+    save_png,
+    save_roofline,
+    save_speedup_plot,
+)
+from grader.spec import Benchmark, Mismatch
 from grader.suites.mandelbrot import baseline
 from grader.suites.mandelbrot.tasks import expected_counts
 
@@ -44,7 +53,7 @@ def pictures(context, out_dir: str) -> list[str]:
     variants = ["threaded", "simd"] + (["cuda"] if machine.cuda_gpu() else [])
     learner_calls = {variant: context.call(variant) for variant in variants}
     reference_call = context.reference("threaded")
-    for number in (1, 2):
+    for number in (1, 2, 3):
         args = baseline.make_inputs(number)
         max_iters = args[-1]
         reference = _counts_or_none(reference_call, args)
@@ -63,7 +72,7 @@ def pictures(context, out_dir: str) -> list[str]:
 
     threads = list(range(1, 2 * context.cores + 1))
     speedups = {}
-    for number in (1, 2):
+    for number in (1, 3):  # the graded views
         args = baseline.make_inputs(number)
         serial = _serial_time(args)
         for who, call in (("yours", learner_calls["threaded"]), ("reference", reference_call)):
@@ -77,4 +86,25 @@ def pictures(context, out_dir: str) -> list[str]:
     if speedups:
         written.append(save_speedup_plot(os.path.join(out_dir, "speedup_threaded.png"), threads, speedups,
                                          f"Mandelbrot, threaded, {context.cores} cores", cores=context.cores))
+    written += _roofline(context, out_dir)
     return written
+
+
+def _roofline(context, out_dir: str) -> list[str]:
+    """The timed tasks on this machine's roofline: operations a byte of output (the input is 7 numbers)."""
+    benchmarks = {(task.variant, task.name): task for task in context.grader.assignment.tasks
+                  if isinstance(task, Benchmark)}
+    points = []
+    for result in context.results:
+        task, timings = benchmarks.get((result.variant, result.task)), result.timings
+        if task is None or timings is None or timings.learner_gflops is None:
+            continue
+        intensity = task.operations / (4 * task.params["width"] * task.params["height"])
+        points.append(RooflinePoint(f"yours: {result.variant} {result.task}", intensity, timings.learner_gflops))
+        points.append(RooflinePoint(f"{'reference' if timings.reference_measured else 'target'}: {result.variant} "
+                                    f"{result.task}", intensity, timings.reference_gflops))
+    roof = ceilings.ceilings() if points else None
+    if roof is None:
+        return []
+    return [save_roofline(os.path.join(out_dir, "roofline.png"), roof.memory_bytes_per_s / 1e9,
+                          roof.flops_per_s / 1e9, points, "mandelbrot: roofline of this machine")]
