@@ -7,7 +7,7 @@ OUT_DIR receives what Gradescope's "zip file upload" expects at the root of the 
 
 * ``setup.sh``: run once when Gradescope builds the image: makes a virtual environment in /autograder/venv and
   installs the project (numpy, numba, numba-cuda, hypothesis, ... from PyPI; mpi4py and MPICH too when the
-  graph assignment is in the bundle), then grades the reference solutions once (correctness, which also fills
+  graph assignment is in the bundle, PyTorch when dnn is), then grades the reference solutions once (correctness, which also fills
   numba's cache) and fails the build, loudly, unless they earn full marks.
 * ``run_autograder``: run for every submission: stages the student's files from /autograder/submission into a
   fresh directory laid out like ``assignments/``, runs ``python -m grader all --submission DIR --json
@@ -218,8 +218,8 @@ def write_bundle(out: Path, names: list[str], grader_args: list[str], publishing
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
             copied += 1
-    needs_mpi = any(getattr(task, "ranks", 0) for name in names for task in registry.load(name).tasks)
-    extras = "[mpi]" if needs_mpi else ""
+    extras = ",".join(_extras([registry.load(name) for name in names]))
+    extras = f"[{extras}]" if extras else ""
     arguments = " ".join(shlex.quote(a) for a in grader_args)
     _write_script(out / "setup.sh", SETUP_SH.replace("@EXTRAS@", extras).replace("@GRADER_ARGS@", arguments))
     publish_args = [f"--visibility={publishing.visibility}", f"--stdout-visibility={publishing.stdout_visibility}"]
@@ -228,6 +228,16 @@ def write_bundle(out: Path, names: list[str], grader_args: list[str], publishing
     _write_script(out / "run_autograder", RUN_AUTOGRADER.replace("@ASSIGNMENTS@", " ".join(names)).replace(
         "@GRADER_ARGS@", arguments).replace("@PUBLISH_ARGS@", " ".join(publish_args)))
     return copied
+
+
+def _extras(assignments: list[Assignment]) -> list[str]:
+    """The pyproject extras setup.sh installs: ``mpi`` for MPI tasks, ``torch`` for a torch_ops variant."""
+    extras = []
+    if any(getattr(task, "ranks", 0) for assignment in assignments for task in assignment.tasks):
+        extras.append("mpi")
+    if any("torch_ops" in assignment.variants for assignment in assignments):
+        extras.append("torch")
+    return extras
 
 
 def _write_script(path: Path, text: str) -> None:
