@@ -1,4 +1,4 @@
-"""Test helpers shared by the assignment tests."""
+"""Test helpers shared by the assignment tests: one fake ``Call``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import types
 
 
 class LocalCall:
-    """A stand-in for the sandbox's ``call``: runs the learner-side function in this process.
+    """The tests' stand-in for the sandbox's ``call`` (grader.spec.Call): runs the function in this process,
+    so a check can be run on a module directly (the reference, a starter, a planted mistake). Scripts run in
+    a child process import it as ``tests.support``.
 
     ``target`` is a module (functions are looked up by the name the check asks for) or a single function
     (called whatever the name). ``overrides`` replace named functions of a module, to plant a mistake.
