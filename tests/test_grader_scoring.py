@@ -17,7 +17,7 @@ pytestmark = pytest.mark.grader
 @pytest.mark.parametrize("ratio, fraction", [
     (0.3, 1.0), (1.0, 1.0), (1.25, 1.0), (1.26, 0.75), (2.0, 0.75), (3.9, 0.5), (4.01, 0.25), (10.0, 0.25),
     (10.5, 0.0), (1e6, 0.0)])
-def test_bands(ratio, fraction):
+def test_speed_fraction_is_the_band_the_ratio_falls_in(ratio, fraction):
     assert scoring.speed_fraction(ratio) == fraction
 
 
