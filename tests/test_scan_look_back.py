@@ -13,7 +13,8 @@ import threading
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numba import config, cuda, int64
 
 from grader.suites.scan import oracle
