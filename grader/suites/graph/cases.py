@@ -1,8 +1,9 @@
 """Hypothesis strategies for graph cases.
 
-A case is a few numbers (kind, size, density, seed, source, whether to add self-loops and duplicate edges);
-the graph is built from them by the generators in ``assignments/graph/common.py``. Hypothesis shrinks the
-numbers, so a failure lands on the smallest, simplest graph that shows it (n = 1, a chain of 3, ...).
+A case is a few numbers (kind, size, density, seed, source, whether to add self-loops and duplicate edges,
+PageRank's damping and tolerance, a thread count); the graph is built from them by the generators in
+``assignments/graph/common.py``. Hypothesis shrinks the numbers, so a failure lands on the smallest, simplest
+graph that shows it (n = 0, 1, a chain of 3, ...) and the simplest parameters (the defaults).
 
 Kinds, each aimed at a way to get BFS or PageRank wrong:
 
@@ -14,19 +15,36 @@ Kinds, each aimed at a way to get BFS or PageRank wrong:
               to top-down (rebuilding its queue from the bitmap) to walk the handle;
 * ``pieces``  disjoint random blocks and isolated vertices: most vertices unreachable from any source;
 * ``star``    a hub pointing at n-1 sinks, some pointing back: dangling mass dominates PageRank.
+
+Coverage: every documented parameter, its range, what is drawn and the edge values always checked
+(DESIGN.md's assignment table; the handout, assignments/graph/README.md, "The graph" and "What to compute").
+tests/test_coverage.py keeps the strategies to it.
+
+| parameter | documented range | drawn | edge values |
+|-----------|------------------|-------|-------------|
+| g: vertices | any n >= 0 (``from_edges`` takes 0 .. 2**31-1); BFS needs n >= 1 (a source) | BFS 1..3000 (1..16 simulator); PageRank 0..3000 (0..16) | 0 (PageRank), 1, 2, 5, 9..17, 1025 |
+| g: edges | any multigraph: self-loops, duplicates, sinks, no edges at all | 7 kinds x density 0..6, messy or not | no edges (chain 1, random density 0), hubs, one component or many |
+| source | a vertex, 0 <= source < n | any (index mod n) | 0, n-1, a middle vertex |
+| damping | 0 <= d < 1 (F is then a contraction, handout formula); default 0.85 | 0..0.99 (0..0.6 simulator) | 0, 0.05, 0.5, 0.85, 0.99 |
+| tol | > 0; default 1e-7 | log-uniform from 1e-10 (1e-6 simulator) to where the check's bound d/(1-d) tol reaches 1e-4 (at most 1e-2) | 1e-10, 1e-7, 1e-2 |
+| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | None, 1, 33 (above any core count) |
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
 
 from assignments.graph.common import Graph, chain, from_edges, grid_2d, rmat, uniform_random
+from grader.cases import cycled_thread_count, thread_counts
 from grader.spec import Profile
 
 KINDS = ("random", "rmat", "grid", "chain", "broom", "pieces", "star")
+DAMPING, TOL = 0.85, 1e-7  # pagerank's documented defaults
 
 
 @dataclass(frozen=True)
@@ -37,9 +55,14 @@ class GraphCase:
     messy: bool  # add self-loops and duplicate edges
     seed: int
     source: int  # the BFS source is source % (number of vertices)
+    damping: float = DAMPING  # PageRank's arguments (BFS ignores them)
+    tol: float = TOL
+    num_threads: int | None = 3  # the threaded variant's
 
     def graph(self) -> Graph:
-        n, rng = max(self.n, 1), np.random.default_rng(self.seed)
+        n, rng = self.n, np.random.default_rng(self.seed)
+        if n == 0:
+            return from_edges(0, np.zeros(0, np.int32), np.zeros(0, np.int32), name="empty")
         if self.kind == "rmat":
             g = rmat(max(n.bit_length() - 1, 0), edge_factor=max(self.density, 1), seed=self.seed % 1000)
         elif self.kind == "grid":
@@ -79,10 +102,16 @@ class GraphCase:
     def source_vertex(self, g: Graph) -> int:
         return self.source % g.num_vertices
 
+    @property
+    def default_pagerank(self) -> bool:
+        """Whether pagerank is called with its defaults (then the check passes no damping or tol at all)."""
+        return (self.damping, self.tol) == (DAMPING, TOL)
+
     def __str__(self) -> str:
         mess = ", with self-loops and duplicate edges" if self.messy else ""
         return (f"kind={self.kind}, n~{self.n}, density={self.density}{mess} (data seed {self.seed}), "
-                f"source index {self.source}")
+                f"source index {self.source}; pagerank damping={self.damping!r}, tol={self.tol!r}; "
+                f"[threaded: num_threads={self.num_threads}]")
 
 
 def _add_mess(g: Graph, rng) -> Graph:
@@ -96,27 +125,93 @@ def _add_mess(g: Graph, rng) -> Graph:
 
 
 def max_vertices(profile: Profile) -> int:
-    return 24 if profile.simulated else 3000
+    # The simulator runs every GPU thread in Python: a launch costs ~0.1 s, a BFS level a few launches and a
+    # PageRank iteration two, so it gets graphs of a few blocks (16 vertices: 64 PageRank threads at 4 a vertex).
+    return 16 if profile.simulated else 3000
+
+
+def vertex_counts(profile: Profile, smallest: int):
+    largest = max_vertices(profile)
+    return st.one_of(st.integers(smallest, min(40, largest)), st.integers(smallest, largest))
+
+
+def dampings(profile: Profile):
+    """Damping in [0, 0.99]: 0 (the answer is uniform), small, the default, close to 1 (slow to converge:
+    about ln(tol) / ln(d) iterations, 2,300 at d = 0.99, tol = 1e-10). On the simulator at most 0.6, where an
+    iteration is two kernel launches (~0.1 s each); its edge cases hold 0.85 and 0.99 on graphs that converge
+    fast."""
+    top = 0.6 if profile.simulated else 0.99
+    return st.one_of(st.sampled_from([d for d in (0.0, 0.05, 0.5, DAMPING, 0.99) if d <= top]),
+                     st.floats(0.0, top))
+
+
+# The loosest check a PageRank case may come to: its tolerance (oracle.pagerank_tolerance, ~ d/(1-d) * tol) is
+# kept at or below this, so that no drawn (damping, tol) pair makes the check accept nearly anything.
+LOOSEST_CHECK = 1e-4
+
+
+def tolerances(profile: Profile, damping: float):
+    """tol, log-uniform from 1e-10 (1e-6 on the simulator) up to the largest value whose error bound
+    d/(1-d) * tol stays within LOOSEST_CHECK, at most 1e-2: small enough that a learner who ignores tol
+    (stopping at 1e-7 always) misses the tighter answer, large enough that float64 rounding (~n * 1e-16 in
+    the L1 change) never keeps a correct iteration from stopping."""
+    low = -6.0 if profile.simulated else -10.0
+    high = -2.0 if damping == 0 else min(-2.0, math.log10(LOOSEST_CHECK * (1 - damping) / damping))
+    return st.one_of(st.sampled_from([t for t in (1e-10, TOL, 1e-2) if 10**low <= t <= 10**high]),
+                     st.floats(low, high).map(lambda exponent: float(10.0**exponent)))
+
+
+def _cases(profile: Profile, smallest: int, damping: float = DAMPING, tol=st.just(TOL)):
+    return st.builds(GraphCase, kind=st.sampled_from(KINDS), n=vertex_counts(profile, smallest),
+                     density=st.integers(0, 6), messy=st.booleans(), seed=st.integers(0, 2**32 - 1),
+                     source=st.integers(0, 2**31 - 1), damping=st.just(damping), tol=tol,
+                     num_threads=thread_counts())
 
 
 def cases(profile: Profile):
-    largest = max_vertices(profile)
-    return st.builds(GraphCase, kind=st.sampled_from(KINDS),
-                     n=st.one_of(st.integers(1, 40), st.integers(1, largest)),
-                     density=st.integers(0, 6), messy=st.booleans(), seed=st.integers(0, 2**32 - 1),
-                     source=st.integers(0, 2**31 - 1))
+    """BFS cases: graphs of at least one vertex (the source is one of them)."""
+    return _cases(profile, 1)
+
+
+def pagerank_cases(profile: Profile):
+    """PageRank cases: graphs from zero vertices up, damping drawn, then tol within its bound."""
+    return dampings(profile).flatmap(lambda d: _cases(profile, 0, d, tolerances(profile, d)))
 
 
 def edge_cases(profile: Profile) -> list[GraphCase]:
-    """Always checked first: the smallest graphs, every kind, sources at both ends."""
+    """BFS: always checked first: the smallest graphs, every kind, no edges, sources at both ends."""
     small = [GraphCase("chain", 1, 0, False, 0, 0), GraphCase("chain", 1, 0, True, 1, 0),
-             GraphCase("random", 2, 0, False, 2, 1), GraphCase("chain", 5, 0, False, 3, 0),
-             GraphCase("chain", 5, 0, False, 3, 4), GraphCase("broom", 17, 0, False, 4, 0),
-             GraphCase("star", 9, 3, False, 5, 0), GraphCase("pieces", 16, 2, True, 6, 3),
-             GraphCase("grid", 12, 0, False, 7, 5), GraphCase("rmat", 16, 3, True, 8, 2)]
-    if profile.simulated:
-        return small
-    return small + [GraphCase("chain", 1025, 0, False, 9, 0), GraphCase("broom", 257, 0, False, 10, 1),
-                    GraphCase("grid", 1024, 0, True, 11, 0), GraphCase("rmat", 2048, 8, False, 12, 7),
-                    GraphCase("random", 997, 3, True, 13, 996), GraphCase("pieces", 513, 4, False, 14, 0),
-                    GraphCase("star", 1000, 5, True, 15, 3)]
+             GraphCase("random", 2, 0, False, 2, 1), GraphCase("random", 7, 0, False, 2, 3),
+             GraphCase("chain", 5, 0, False, 3, 0), GraphCase("chain", 5, 0, False, 3, 4),
+             GraphCase("broom", 13, 0, False, 4, 0), GraphCase("star", 9, 3, False, 5, 0),
+             GraphCase("pieces", 16, 2, True, 6, 3), GraphCase("grid", 12, 0, False, 7, 5),
+             GraphCase("rmat", 16, 3, True, 8, 2)]
+    if not profile.simulated:
+        small += [GraphCase("chain", 1025, 0, False, 9, 0), GraphCase("broom", 257, 0, False, 10, 1),
+                  GraphCase("grid", 1024, 0, True, 11, 0), GraphCase("rmat", 2048, 8, False, 12, 7),
+                  GraphCase("random", 997, 3, True, 13, 996), GraphCase("pieces", 513, 4, False, 14, 0),
+                  GraphCase("star", 1000, 5, True, 15, 3)]
+    return [dataclasses.replace(case, num_threads=cycled_thread_count(index)) for index, case in enumerate(small)]
+
+
+def pagerank_edge_cases(profile: Profile) -> list[GraphCase]:
+    """PageRank: always checked first: no vertex, one, no edges, each kind once, with damping at 0, small,
+    the default, close to 1, and tol at both ends of its range. On the simulator each case converges in at
+    most ~20 iterations (tests/test_coverage.py counts them)."""
+    small = [GraphCase("chain", 0, 0, False, 0, 0, damping=0.99, tol=1e-10),  # no vertex at all
+             GraphCase("chain", 1, 0, True, 1, 0, damping=0.99, tol=1e-10),  # one vertex, a self-loop
+             GraphCase("random", 7, 0, False, 2, 0, damping=0.5),  # no edges: every vertex dangling
+             GraphCase("star", 9, 3, False, 5, 0, damping=0.99),
+             GraphCase("star", 12, 3, True, 5, 0),  # the defaults, passed by omission
+             GraphCase("chain", 5, 0, False, 3, 0, damping=0.0, tol=1e-2),
+             GraphCase("rmat", 16, 3, True, 8, 0, damping=0.3, tol=1e-10),
+             GraphCase("pieces", 16, 2, True, 6, 0, damping=0.05, tol=1e-10),
+             GraphCase("broom", 13, 0, False, 4, 0, damping=0.5, tol=1e-6)]
+    if not profile.simulated:
+        small += [GraphCase("grid", 12, 0, False, 7, 0, damping=0.99, tol=1e-10),
+                  GraphCase("rmat", 16, 3, True, 8, 0, damping=0.99, tol=1e-10),
+                  GraphCase("chain", 1025, 0, False, 9, 0, damping=0.95, tol=1e-9),
+                  GraphCase("rmat", 2048, 8, False, 12, 0), GraphCase("random", 997, 3, True, 13, 0, tol=1e-10),
+                  GraphCase("pieces", 513, 4, False, 14, 0, damping=0.99, tol=1e-8),
+                  GraphCase("star", 1000, 5, True, 15, 0, damping=0.05)]
+    return [dataclasses.replace(case, num_threads=cycled_thread_count(index)) for index, case in enumerate(small)]

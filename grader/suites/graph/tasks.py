@@ -27,8 +27,9 @@ EDGE_FACTOR = 16
 MPI_RANKS = (2, 4)
 
 
-def _extra(call: Call) -> dict:
-    return {"num_threads": 3} if call.variant == "threaded" else {}  # 3 threads on 2 cores: uneven splits
+def _extra(call: Call, case: strategies.GraphCase) -> dict:
+    # The drawn thread count: the default (None), one, uneven splits, more threads than cores.
+    return {"num_threads": case.num_threads} if call.variant == "threaded" else {}
 
 
 def check_bfs(call: Call, case: strategies.GraphCase) -> None:
@@ -36,7 +37,7 @@ def check_bfs(call: Call, case: strategies.GraphCase) -> None:
     source = case.source_vertex(g)
     expected = oracle.bfs(g, source)
     for function in BFS_FUNCTIONS:
-        got = call(function, g, source, **_extra(call))
+        got = call(function, g, source, **_extra(call, case))
         try:
             expect_array(got, expected, what=f"{function}(g, source={source}) on {g!r}")
         except Mismatch as wrong:
@@ -45,10 +46,14 @@ def check_bfs(call: Call, case: strategies.GraphCase) -> None:
 
 def check_pagerank(call: Call, case: strategies.GraphCase) -> None:
     g = case.graph()
-    got = call("pagerank", g, damping=0.85, tol=1e-7, **_extra(call))
+    if case.default_pagerank:  # the documented defaults are part of the contract too
+        got, what = call("pagerank", g, **_extra(call, case)), f"pagerank(g) on {g!r}"
+    else:
+        got = call("pagerank", g, damping=case.damping, tol=case.tol, **_extra(call, case))
+        what = f"pagerank(g, damping={case.damping!r}, tol={case.tol!r}) on {g!r}"
     try:
-        expect_array(got, oracle.pagerank(g, 0.85), what=f"pagerank(g) on {g!r}",
-                     tolerance=oracle.PAGERANK_TOLERANCE)
+        expect_array(got, oracle.pagerank(g, case.damping), what=what,
+                     tolerance=oracle.pagerank_tolerance(case.damping, case.tol))
     except Mismatch as wrong:
         raise Mismatch(f"input: {case}\n{wrong}") from None
 
@@ -76,8 +81,9 @@ def correctness(variant: str, *, ranks: int = 0, points: float = 3) -> tuple[Pro
     limit = 900.0 if variant == "cuda" else 300.0  # the CUDA simulator runs each thread in Python
     return (Property(variant=variant, points=points, name=f"bfs correctness{on}", cases=strategies.cases,
                      check=check_bfs, edge_cases=strategies.edge_cases, ranks=ranks, time_limit_s=limit),
-            Property(variant=variant, points=points, name=f"pagerank correctness{on}", cases=strategies.cases,
-                     check=check_pagerank, edge_cases=strategies.edge_cases, ranks=ranks, time_limit_s=limit))
+            Property(variant=variant, points=points, name=f"pagerank correctness{on}",
+                     cases=strategies.pagerank_cases, check=check_pagerank,
+                     edge_cases=strategies.pagerank_edge_cases, ranks=ranks, time_limit_s=limit))
 
 
 def speed(variant: str, *, scale: int = CPU_SCALE, fallback_bfs: float, fallback_pagerank: float,
