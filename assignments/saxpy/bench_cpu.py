@@ -1,60 +1,57 @@
-"""Your threaded SAXPY against numpy's ``a * x + y``, on this machine's cores.
+"""SAXPY side by side: the serial loop, numpy's ``a * x + y`` and your variants, on the n and threads you choose.
 
-    python -m assignments.saxpy.bench_cpu [log2_n] [--solutions]     (default n = 2^24; --solutions: the reference)
+    python -m assignments.saxpy.bench_cpu                        # n = 2^24, one row per core count you give
+    python -m assignments.saxpy.bench_cpu --threads 1 2 4 8      # the GB/s against threads of question 1
+    python -m assignments.saxpy.bench_cpu --n 4096               # 48 KiB: fits in L2 (question 3)
+    python -m assignments.saxpy.bench_cpu --solutions            # the reference instead of yours
 
-Times, interleaved (one of each per round) after a warm-up, 15 rounds of: numpy, your threaded ``saxpy``
-(all cores), and the same threads writing into a result allocated once beforehand, which shows what the
-operating system's fresh pages cost (see the handout). Prints medians, GB/s and ratios.
+Rows: the serial baseline the grader times (one compiled loop, one core), numpy, your threaded ``saxpy`` at each
+thread count, the same threads writing into a result allocated once beforehand (what the operating system's
+fresh pages cost: see the handout), and your SIMD ``saxpy``. GB/s counts 12 bytes an element, as the grader does.
 """
 
-import importlib
-import os
-import statistics
-import sys
+import itertools
 import threading
-import time
 
 import numpy as np
 
+from grader import bench
+from grader.suites.saxpy import baseline
 
-def main(log2_n: int = 24, package: str = "assignments") -> None:
-    threaded = importlib.import_module(f"{package}.saxpy.threaded")
-    n = 2**log2_n
-    rng = np.random.default_rng(0)
-    a = np.float32(2.5)
-    x = rng.standard_normal(n, dtype=np.float32)
-    y = rng.standard_normal(n, dtype=np.float32)
-    result = np.empty_like(x)
-    cores = os.cpu_count() or 1
-    bounds = [n * t // cores for t in range(cores + 1)]
 
-    def into_preallocated():
-        chunks = [slice(bounds[t], bounds[t + 1]) for t in range(cores)]
-        threads = [threading.Thread(target=threaded._saxpy_chunk, args=(a, x[c], y[c], result[c])) for c in chunks]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+def main() -> None:
+    options = bench.parser(__doc__.splitlines()[0], 2**24, "array length").parse_args()
+    a, x, y = baseline.make_inputs(options.n)
+    rows = [bench.Row("serial loop (one core)", lambda: baseline.saxpy(a, x, y)),
+            bench.Row("numpy a * x + y", lambda: a * x + y)]
+    threaded = bench.variant("saxpy", "threaded", options.solutions)
+    if threaded is not None:
+        for threads in options.threads:
+            rows.append(bench.Row(f"threaded saxpy, {threads} threads",
+                                  lambda threads=threads: threaded.saxpy(a, x, y, num_threads=threads)))
+        result = np.empty_like(x)
+        bounds = [options.n * t // options.threads[-1] for t in range(options.threads[-1] + 1)]
 
-    cases = {"numpy a*x + y": lambda: a * x + y,
-             f"threaded saxpy ({cores} threads)": lambda: threaded.saxpy(a, x, y, num_threads=cores),
-             "same, into a preallocated result": into_preallocated}
-    for run in cases.values():
-        run()
-    times = {name: [] for name in cases}
-    for _ in range(15):
-        for name, run in cases.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    numpy_s = statistics.median(times["numpy a*x + y"])
-    print(f"n = 2^{log2_n}, {package}, {cores} cores")
-    print(f"{'what':<36}{'ms':>9}{'GB/s':>8}{'vs numpy':>10}")
-    for name, values in times.items():
-        seconds = statistics.median(values)
-        print(f"{name:<36}{seconds * 1e3:>9.2f}{12 * n / seconds / 1e9:>8.1f}{numpy_s / seconds:>9.2f}x")
+        def into_preallocated():
+            workers = [threading.Thread(target=threaded._saxpy_chunk,
+                                        args=(a, x[lo:hi], y[lo:hi], result[lo:hi]))
+                       for lo, hi in itertools.pairwise(bounds)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+
+        try:  # the row needs your _saxpy_chunk (threads would swallow its exception)
+            threaded._saxpy_chunk(a, x[:8], y[:8], result[:8])
+            rows.append(bench.Row(f"same, {options.threads[-1]} threads, preallocated result", into_preallocated))
+        except NotImplementedError:
+            pass
+    simd = bench.variant("saxpy", "simd", options.solutions)
+    if simd is not None:
+        rows.append(bench.Row("simd saxpy (one core)", lambda: simd.saxpy(a, x, y)))
+    bench.table(rows, rounds=options.rounds, title=f"SAXPY, n = {options.n:,}", bytes_per_call=12 * options.n,
+                serial="serial loop (one core)", numpy="numpy a * x + y")
 
 
 if __name__ == "__main__":
-    numbers = [word for word in sys.argv[1:] if word.isdigit()]
-    main(int(numbers[0]) if numbers else 24, "solutions" if "--solutions" in sys.argv else "assignments")
+    main()

@@ -20,6 +20,8 @@ from numba import cuda
 
 import importlib
 
+from grader import bench
+
 
 @cuda.jit
 def _copy_kernel(source, destination):
@@ -87,5 +89,6 @@ def main(log2_n: int = 27, package: str = "assignments") -> None:
 
 
 if __name__ == "__main__":
+    bench.require_gpu("python -m assignments.saxpy.bench_gpu")
     numbers = [word for word in sys.argv[1:] if word.isdigit()]
     main(int(numbers[0]) if numbers else 27, "solutions" if "--solutions" in sys.argv else "assignments")

@@ -122,4 +122,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from grader import bench
+
+    bench.require_gpu("python -m assignments.scan.bench_gpu")
     main()
