@@ -57,7 +57,7 @@ DEFAULT_TRUSTED_UID = 65533
 LEARNER_UIDS = range(10_000_000, 20_000_000)  # far from any account; drawn at random, one per worker
 TOKEN_VARIABLE = "PARLAB_SANDBOX_TOKEN"
 STAGED_BYTES_LIMIT = 64 << 20
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
 
 
 class Mode(enum.Enum):
@@ -129,7 +129,8 @@ class Boundary:
             return command
         args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]  # MPI's shared memory
         needed = _needed_paths()
         args += _overlays([*needed, Path(cwd), *writable])
         # The private /tmp hid everything under the real one: bring back what the worker needs from there
@@ -359,6 +360,9 @@ def drop_privileges(uid: int, gid: int) -> None:
     os.setresuid(uid, uid, uid)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a change of uid clears it: set it again
+    # and makes the process undumpable, which keeps MPI ranks of the same uid from reading each other's
+    # memory (shared-memory transports use process_vm_readv): the uid is the boundary, not this flag.
+    _prctl(PR_SET_DUMPABLE, 1)
 
 
 def _uids_in_use() -> set[int]:
@@ -574,7 +578,8 @@ def install_stop_handlers() -> None:
                                      f"{TIME_LIMIT_ENV}) ran out", 124)
         else:
             STOPPING = GraderStopped(f"the grader was stopped by {name}", 128 + signum)
-        raise STOPPING
+        if not _DEFERRED:
+            raise STOPPING
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(signum, stop)
@@ -588,6 +593,17 @@ def install_stop_handlers() -> None:
 
 def stop_reason() -> GraderStopped | None:
     return STOPPING
+
+
+_DEFERRED = False
+
+
+def defer_stops() -> None:
+    """From now on a stop signal is recorded (the exit status says so) but interrupts nothing: the grader
+    is writing its results."""
+    global _DEFERRED
+    _DEFERRED = True
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def stage_submission(made: Boundary, source_root: Path, assignment: str) -> Path:
