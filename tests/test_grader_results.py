@@ -1,6 +1,6 @@
 """Task verdicts and timings as the reports show them: a speed task that earned part of its points is
-"partial" to the learner, counts its points in the score, and makes the run exit 1 (DESIGN.md: exit 0 only
-when every graded point is earned); results.json, whose schema knows only passed and failed, calls it failed."""
+"partial" to the learner, counts its points in the score, and makes the run exit 1 (exit 0 only when every
+graded point is earned); results.json, whose schema knows only passed and failed, calls it failed."""
 
 import pytest
 

@@ -23,7 +23,7 @@ from grader.suites.scan import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
 from grader.suites.scan import cases as strategies
 
-N_CPU = 2**24  # 64 MiB an array: far past every cache, as in the targets
+N_CPU = 2**24  # 64 MiB an array: far past every cache, so the benchmark measures memory bandwidth
 N_GPU = 2**28  # 1 GiB an array: the H100 target size; launch overheads vanish
 
 
