@@ -247,7 +247,7 @@ def scan(ctx: Context) -> list[Row]:
     a_cupy, out_cupy = cupy.asarray(a), cupy.asarray(out)
     tiles = [(reference.LOOK_BACK_THREADS, reference.LOOK_BACK_ITEMS)]
     if not ctx.quick:
-        tiles += [shape for shape in ((256, 8), (512, 16), (128, 16)) if shape not in tiles]
+        tiles += [shape for shape in ((256, 8), (512, 8), (128, 16)) if shape not in tiles]
     candidates = {f"look-back {t}x{i}": _look_back_variant(t, i) for t, i in tiles}
     candidates["reduce-then-scan"] = types.SimpleNamespace(
         __name__="reduce-then-scan", exclusive_scan_device=reference.reduce_then_scan_device,

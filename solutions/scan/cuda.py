@@ -280,7 +280,9 @@ WARP_SHUFFLES = not config.ENABLE_CUDASIM
 if config.ENABLE_CUDASIM:
     LOOK_BACK_THREADS, LOOK_BACK_ITEMS = 32, 4
 else:
-    LOOK_BACK_THREADS, LOOK_BACK_ITEMS = 256, 16  # 4,096-element tiles: 16 loads in flight per thread
+    # 4,096-element tiles, 16 loads in flight a thread; ptxas (sm_90) gives it 56 registers, so 4 blocks fit
+    # an SM: 64 KiB of loads in flight an SM, plenty to cover memory latency.
+    LOOK_BACK_THREADS, LOOK_BACK_ITEMS = 256, 16
 MAX_EPOCH = 2**30 - 1  # the largest tag, 2 * MAX_EPOCH + 1, fills the high half of an int64 word but its sign bit
 
 
@@ -411,9 +413,13 @@ def look_back_kernel(threads: int, items: int, shuffles: bool):
         cuda.syncthreads()
         number = tile_number[0]
         base = int64(number) * tile_size
+        full = base + tile_size <= a.size  # every tile but the last: no bounds test per element
         for k in range(items):
             i = k * threads + t  # striped: coalesced
-            tile[_padded(i)] = a[base + i] if base + i < a.size else 0  # zeros past the end change no sum
+            if full:
+                tile[_padded(i)] = a[base + i]
+            else:
+                tile[_padded(i)] = a[base + i] if base + i < a.size else 0  # zeros past the end change no sum
         cuda.syncthreads()
         first = t * items
         thread_total = int32(0)
@@ -447,7 +453,7 @@ def look_back_kernel(threads: int, items: int, shuffles: bool):
         cuda.syncthreads()
         for k in range(items):
             i = k * threads + t
-            if base + i < out.size:
+            if full or base + i < out.size:
                 out[base + i] = tile[_padded(i)]
 
     return look_back_scan
