@@ -111,6 +111,8 @@ def describe(error: BaseException, learner_frame: Callable, display_path: Callab
     where = f" (at {display_path(frame.filename)}:{frame.lineno})" if frame else ""
     numba, numba_errors = sys.modules.get("numba"), sys.modules.get("numba.core.errors")
     thread = getattr(error, "_parlab_thread", None)
+    if isinstance(error, NotImplementedError):
+        return None  # a starter's TODO, in a thread or not: the sandbox points at it ("not implemented: TODO in ...")
     if numba_errors is not None and isinstance(error, numba_errors.NumbaError):
         return _compile_error(error, display_path) + (f" (in thread {thread})" if thread else "")
     if numba is not None and isinstance(error, ValueError) and "number of threads must be between" in str(error):
