@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_reports import validate_junit_xml, validate_results_json
 
 pytestmark = pytest.mark.ci
@@ -285,7 +284,7 @@ def test_setup_fails_loudly_when_the_reference_solutions_do_not_earn_full_marks(
     run = subprocess.run(["bash", str(bundle / "setup.sh")], cwd=tmp_path, capture_output=True, text=True,
                          timeout=600, env=_env(tmp_path / "ag", bundle))
     assert run.returncode == 1, run.stdout + run.stderr
-    assert re.search(r"^FAIL\s+threaded\s+correctness", run.stdout, re.M), run.stdout
+    assert re.search(r"^FAIL\s+threaded\s+correctness", run.stdout, re.MULTILINE), run.stdout
     assert "the reference solutions in" in run.stderr and "do not earn full marks" in run.stderr
 
 

@@ -29,7 +29,7 @@ from grader import registry
 from grader.reports import write_atomically
 from grader.reports.terminal import timing_line, total
 from grader.results import Status, TaskResult, Word
-from grader.spec import Benchmark, Inspection
+from grader.spec import Benchmark, Inspection, Task
 
 
 class Visibility(Word):
@@ -60,7 +60,7 @@ class Publishing:
     stdout_visibility: Visibility = Visibility.HIDDEN
 
 
-def _declared(result: TaskResult) -> tuple[int, int | None, object | None]:
+def _declared(result: TaskResult) -> tuple[int, int | None, Task | None]:
     """(assignment number, the task's position in its assignment, the task) as the assignment declares it;
     0 and None where it declares no such task (a result made up by a test)."""
     assignment = registry.assignments().get(result.assignment)
@@ -72,7 +72,7 @@ def _declared(result: TaskResult) -> tuple[int, int | None, object | None]:
     return assignment.number, None, None
 
 
-def _kind(result: TaskResult, task) -> Kind:
+def _kind(result: TaskResult, task: Task | None) -> Kind:
     if isinstance(task, Benchmark) or result.timings is not None:
         return Kind.SPEED
     return Kind.INSPECTION if isinstance(task, Inspection) else Kind.CORRECTNESS
