@@ -1,10 +1,10 @@
 """Assignment 5, graph: what the grader checks and times.
 
 Each variant is worth 10 points: BFS correctness 3 (all three of bfs_top_down, bfs_bottom_up, bfs_hybrid must
-match the oracle exactly), PageRank correctness 3 (within 1e-6 max-abs), bfs_hybrid speed 2, pagerank speed 2.
-The MPI variant's correctness is checked at 2 and at 4 ranks (1.5 points each per algorithm) and its speed
-at 2 ranks. Benchmarks run on a Graph500 R-MAT graph: scale 20 on a CPU (1M vertices, 16M edges), scale 22
-on a GPU (4M vertices, 64M edges). See assignments/graph/README.md.
+match the oracle exactly), PageRank correctness 3 (within d/(1-d) * tol max-abs: oracle.pagerank_tolerance),
+bfs_hybrid speed 2, pagerank speed 2. The MPI variant's correctness is checked at 2 and at 4 ranks (1.5 points
+each per algorithm) and its speed at 2 ranks. Benchmarks run on a Graph500 R-MAT graph: scale 20 on a CPU
+(1M vertices, 16M edges), scale 22 on a GPU (4M vertices, 64M edges). See assignments/graph/README.md.
 """
 
 from __future__ import annotations
