@@ -248,11 +248,16 @@ def scan(ctx: Context) -> list[Row]:
     tiles = [(reference.LOOK_BACK_THREADS, reference.LOOK_BACK_ITEMS)]
     if not ctx.quick:
         tiles += [shape for shape in ((256, 8), (512, 8), (128, 16)) if shape not in tiles]
-    candidates = {f"look-back {t}x{i}": _look_back_variant(t, i) for t, i in tiles}
+    rows, candidates = [], {}
+    if reference.ALGORITHM is reference.Algorithm.LOOK_BACK:
+        candidates = {f"look-back {t}x{i}": _look_back_variant(t, i) for t, i in tiles}
+    else:  # the fallback was chosen, after a failed check (h200_run.sh): a broken single pass may also hang
+        rows.append(Row("scan look-back, 2^28 int32", "-", "cupy.cumsum", target=">= 2x",
+                        why=f"not run: {reference.ALGORITHM_VARIABLE}={reference.ALGORITHM.value}"))
     candidates["reduce-then-scan"] = types.SimpleNamespace(
         __name__="reduce-then-scan", exclusive_scan_device=reference.reduce_then_scan_device,
         find_repeats_device=reference.find_repeats_device)
-    rows, launches = [], {}
+    launches = {}
     for name, module in candidates.items():
         try:
             check(module, CHECK_SIZES)
@@ -358,7 +363,7 @@ def dnn(ctx: Context) -> list[Row]:
         except Exception as failure:  # noqa: BLE001 -- one operator's failure costs only its rows
             rows.append(Row(f"dnn {function}", "-", "torch", why=f"failed: {_reason(failure)}"))
             continue
-        size = "x".join(str(value) for value in params.values() if not isinstance(value, bool))
+        size = ", ".join(f"{key} {value}" for key, value in params.items() if not isinstance(value, bool))
         ms, torch_ms = medians["ours"], medians["torch"]
         peer_name = {"layernorm": "torch layer_norm", "attention": "torch scaled_dot_product_attention",
                      "conv2d": "torch conv2d"}[function]
@@ -479,7 +484,7 @@ def table(rows: list[Row]) -> str:
     widths = [max(len(line[column]) for line in [header, *lines]) for column in range(4)]
 
     def format_line(line) -> str:
-        return " | ".join(text.ljust(width) for text, width in zip(line[:4], widths)) + " | " + line[4]
+        return " | ".join(text.ljust(width) for text, width in zip(line[:4], widths, strict=True)) + " | " + line[4]
 
     rule = "-+-".join("-" * width for width in widths) + "-+-" + "-" * 11
     return "\n".join([format_line(header), rule, *map(format_line, lines)])

@@ -3,7 +3,7 @@
 #
 #     benchmarks/h200_run.sh [STEP ...]
 #
-# Steps, run in the order given (default: install check grade report table):
+# Steps, run in the order given (default: install check grade report regrade pytest table):
 #   install  numpy < 2.5 from .whl/ into /tmp/site (numba-cuda cannot compile with the image's numpy 2.5;
 #            ../shared/gpu/README.md), then PYTHONPATH=/tmp/site:$PWD for every later step and grading worker
 #   check    the single-pass scan on this GPU: tests/test_scan_look_back.py (real warp intrinsics, thousands
@@ -15,10 +15,12 @@
 #   regrade  saxpy and scan graded twice more (grade-2-*.json, grade-3-*.json): three gradings in all of the
 #            reference against itself, whose time ratios must lie within 1.00 +/- 0.05
 #   pytest   python3 -m pytest -m gpu -q -x
-#   report   python3 -m benchmarks.h200_report (--quick when under 200 s are left), rows saved as it goes
+#   report   python3 -m benchmarks.h200_report (--quick when under 200 s are left; at most 150 s of
+#            measurements when regrade or pytest come after it, 220 s otherwise), rows saved as it goes
 #   table    the report's table with every grading's rows, printed LAST
 #
-# A second call for what the first had no time for:  benchmarks/h200_run.sh install check regrade pytest table
+# Steps that no longer fit are skipped; a second call for them, e.g.:
+#     benchmarks/h200_run.sh install check regrade pytest table
 # (then, on any machine: python3 -m benchmarks.h200_report --rows A/report-rows.json --gradings A/grade-*.json
 # B/grade-*.json merges the two calls' files into one table).
 #
@@ -33,7 +35,7 @@ mkdir -p "$OUT"
 DEADLINE_S="${H200_RUN_DEADLINE_S:-530}"
 STEPS=("$@")
 if [ ${#STEPS[@]} -eq 0 ]; then
-    STEPS=(install check grade report table)
+    STEPS=(install check grade report regrade pytest table)
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
@@ -121,9 +123,14 @@ step_pytest() {
 }
 
 step_report() {
-    local reserve=$1
+    local reserve=$1 most=220 later
+    for later in "${STEPS[@]:$((position + 1))}"; do
+        if [ "$later" = regrade ] || [ "$later" = pytest ]; then
+            most=150
+        fi
+    done
     local left=$((DEADLINE_S - SECONDS - reserve))
-    local budget=$((left - 40 < 220 ? left - 40 : 220))
+    local budget=$((left - 40 < most ? left - 40 : most))
     local quick=()
     if [ "$left" -lt 200 ]; then
         quick=(--quick)
