@@ -24,7 +24,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cuda_gpu() -> str | None:
     """The name of the first CUDA GPU, or None. ``PARLAB_NO_GPU=1`` pretends there is none."""
     if settings.NO_GPU.read():
@@ -51,7 +51,7 @@ def cuda_gpu() -> str | None:
 MPI_INSTALL_HINT = 'pip install -e ".[mpi]"  (mpi4py and MPICH from PyPI)'
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def mpi_launcher() -> str | None:
     """The path of ``mpiexec`` if it and mpi4py are installed, else None."""
     if settings.NO_MPI.read() or importlib.util.find_spec("mpi4py") is None:

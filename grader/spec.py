@@ -17,11 +17,11 @@ Nothing in this module runs learner code; it only describes what to run.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from grader import settings
-
 
 Hook = Callable[..., Any]  # trusted code the grader runs in a worker: a function at the top level of a module
 

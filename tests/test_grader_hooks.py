@@ -36,7 +36,13 @@ def _nested_maker():
     return make_inputs
 
 
-@pytest.mark.parametrize("hook", [lambda n: (n,), _nested_maker(), print.__call__], ids=["lambda", "nested", "method"])
+class _Maker:
+    def make_inputs(self, n):
+        return (n,)
+
+
+@pytest.mark.parametrize("hook", [lambda n: (n,), _nested_maker(), _Maker().make_inputs],
+                         ids=["lambda", "nested", "method"])
 def test_a_hook_a_worker_cannot_find_by_name_is_refused_where_it_is_declared(hook):
     with pytest.raises(TypeError, match="top level of an importable module"):
         Contestant("saxpy", prepare=hook)

@@ -16,7 +16,7 @@ SEARCHED = ("grader", "tests", "instructors", ".ci", "README.md", "pyproject.tom
 
 def _names_used() -> dict[str, str]:
     """Every PARLAB_* name written in the project's code and docs -> one file that writes it."""
-    found = {}
+    found: dict[str, str] = {}
     for top in SEARCHED:
         paths = [ROOT / top] if (ROOT / top).is_file() else sorted((ROOT / top).rglob("*"))
         for path in paths:

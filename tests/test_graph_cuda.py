@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-
 SIMULATOR_SCRIPT = r"""
 import numpy as np
 from grader.spec import Mismatch
@@ -69,8 +68,8 @@ def _gpu_available() -> bool:
 @pytest.mark.skipif(not _gpu_available(), reason="no CUDA GPU here")
 def test_reference_kernels_on_a_gpu_agree_with_the_oracle():
     from grader.spec import Profile
-    from grader.suites.graph import tasks as spec
     from grader.suites.graph import cases as strategies
+    from grader.suites.graph import tasks as spec
     from solutions.graph import cuda as reference
     from support import LocalCall
 

@@ -26,10 +26,10 @@ coordinates instead of normalized ones, ``1/width`` precomputed, fused multiply-
    sum, errs by at most u*k*A_final + sum |d alpha|. Rounding the oracle's own answer to float32 adds u.
 
 The tolerance is twice those sums plus the rim slack: RGB 8u*(k + 1) + sum |d alpha| + slack, alpha
-2u*(k + 1)*A_final + sum |d alpha| + slack, with no mismatches allowed. That is about 1e-6 for a few circles and 4e-4 under rand100k's
-800 layers: far tighter than the course's 0.1 per channel with 5 mismatches, yet any correct in-order float32
-renderer passes, while one blend out of order misses by alpha1*alpha2*|rgb2 - rgb1| (0.25 for two
-half-transparent discs of distinct primary colours) and a skipped circle by alpha*|rgb - c|.
+2u*(k + 1)*A_final + sum |d alpha| + slack, with no mismatches allowed. That is about 1e-6 for a few circles and
+4e-4 under rand100k's 800 layers: far tighter than the course's 0.1 per channel with 5 mismatches, yet any correct
+in-order float32 renderer passes, while one blend out of order misses by alpha1*alpha2*|rgb2 - rgb1| (0.25 for
+two half-transparent discs of distinct primary colours) and a skipped circle by alpha*|rgb - c|.
 """
 
 from __future__ import annotations

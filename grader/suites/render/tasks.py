@@ -20,8 +20,8 @@ import numpy as np
 from assignments.render.common import SCENE_FIELDS, Scene
 from grader import simd
 from grader.compare import expect_array
-from grader.suites.render import baseline, oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
+from grader.suites.render import baseline, oracle
 from grader.suites.render import cases as strategies
 
 SIZE = 1024
