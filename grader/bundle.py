@@ -310,7 +310,7 @@ GRADER_ARGS=(@GRADER_ARGS@)
 PUBLISH_ARGS=(@PUBLISH_ARGS@)
 
 mkdir -p "$(dirname "$RESULTS")" "$WORK"
-rm -rf "$WORK/submission"
+rm -rf "$WORK/submission" "$RESULTS"  # a results.json left from an earlier run must not pass for this one's
 cd "$SOURCE" || exit 1
 if "$PYTHON" -m grader.bundle stage "$SUBMISSION" "$WORK/submission" "${ASSIGNMENTS[@]}"; then
     "$PYTHON" -m grader all --submission "$WORK/submission" --json "$RESULTS" "${GRADER_ARGS[@]}" 2> "$WORK/grader.log"
@@ -326,9 +326,6 @@ exit 0
 
 
 # -- run_autograder's helpers ---------------------------------------------------------------------------------
-VARIANT_FILES = ("threaded.py", "simd.py", "cuda.py", "mpi.py")
-
-
 def _submission_root(submission: Path, names: list[str]) -> tuple[Path, bool]:
     """Where the student's assignment folders are: (root, flat). Accepts a whole repository (assignments/
     inside), a folder of assignment folders, or, for a one-assignment bundle, the variant files themselves."""
@@ -336,11 +333,12 @@ def _submission_root(submission: Path, names: list[str]) -> tuple[Path, bool]:
         return submission / "assignments", False
     if any((submission / name).is_dir() for name in names):
         return submission, False
-    if len(names) == 1 and any((submission / f).is_file() for f in VARIANT_FILES):
+    variant_files = [f"{variant}.py" for variant in registry.load(names[0]).variants] if len(names) == 1 else []
+    if any((submission / name).is_file() for name in variant_files):
         return submission, True
     raise FileNotFoundError(
         f"no submission files found in {submission}: upload your repository (with assignments/), or the "
-        f"folders {', '.join(names)}" + (f", or {', '.join(VARIANT_FILES)} themselves" if len(names) == 1 else ""))
+        f"folders {', '.join(names)}" + (f", or {', '.join(variant_files)} themselves" if variant_files else ""))
 
 
 def stage(submission: Path, dest: Path, names: list[str]) -> list[Path]:
