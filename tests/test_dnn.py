@@ -4,6 +4,7 @@ reference solutions, the memory measurement, and the grader's verdicts on starte
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 import types
@@ -269,14 +270,13 @@ def test_starters_fail_with_a_pointer_to_each_todo(grader):
         assert f"not implemented: TODO in assignments/dnn/{variant}.py:" in run.stdout, run.stdout
 
 
+# Through the whole grader (sandbox, messages, exit status): a sample of the plants. Every plant is also judged
+# in-process above (test_the_edge_cases_catch_wrong_implementations), by the same checks. The plants build on
+# the plain-numpy submission, whose attention stores the whole score matrix: each also fails the memory task.
 PLANTED_VERDICTS = {
-    "dnn_unshifted_softmax": ("attention correctness", "elements differ"),
-    "dnn_causal_last_tile": ("attention correctness", "elements differ"),
-    "dnn_padding_off_by_one": ("conv2d correctness", "elements differ"),
-    "dnn_backward_drops_weight": ("layernorm_backward correctness", "layernorm_backward dx"),
     "dnn_mutates_input": ("layernorm correctness", "modified its input"),
     "dnn_wrong_dtype": ("conv2d correctness", "expected dtype float32, got float64"),
-    "dnn_numpy": ("attention memory", "memory grew"),
+    "dnn_numpy": (None, "memory grew"),
 }
 
 
@@ -285,9 +285,10 @@ PLANTED_VERDICTS = {
 def test_planted_submissions_fail_the_task_they_break(grader, tmp_path, planted):
     task, message = PLANTED_VERDICTS[planted]
     run = grader("dnn", "--variant", "threaded", "--quick", "--submission", _submission(tmp_path, planted),
-                 "--seed", "4", "--examples", "5")
+                 "--seed", "4", "--examples", "3")
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
-    failed = [line for line in run.stdout.splitlines() if line.startswith("FAIL")]
-    assert [line.split("threaded", 1)[1].split("  ")[0].strip() for line in failed] == [task], run.stdout
+    failed = {found.group(1) for found in re.finditer(r"^FAIL\s+threaded\s+(.+?)\s+\d+(?:\.\d+)?/\d+$", run.stdout,
+                                                      re.M)}
+    assert failed == {task, "attention memory"} - {None}, run.stdout
     assert message in run.stdout, run.stdout

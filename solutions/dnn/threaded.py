@@ -10,7 +10,8 @@ What is a work item, and why:
 * attention: a (head, block of queries) pair. With a causal mask the last query block attends to every key and
   the first to one block only, so contiguous chunks would give the last thread most of the work; items are
   dealt out round-robin instead (thread t takes items t, t + T, t + 2T, ...), which mixes cheap and costly ones.
-* conv2d: an (image, output channel) pair: its whole output plane, computed from the same input image.
+* conv2d: an image for the unfolding (im2col), then an (image, block of output channels) pair for the matrix
+  product.
 
 Cost models (float32, 4 bytes a value; per call):
 
@@ -215,23 +216,52 @@ def _im2col_images(x, kh, kw, stride, padding, columns, start, stop):
                             row[oy * w_out + ox] = x[image, ci, iy, ix] if inside else np.float32(0.0)
 
 
+POSITIONS = 256  # output positions of the matrix product's tile: 256 floats of output stay in L1
+CHANNELS = 8  # output channels a work item of the matrix product computes
+
+
+@njit(nogil=True, cache=True, fastmath=FAST)
+def _matmul_items(weights, bias, columns, out, first, step):
+    """out[image, co] = weights[co] @ columns[image] + bias[co] for the work items first, first + step, ...:
+    item = image * channel_blocks + block of CHANNELS output channels. The innermost loop runs along output
+    positions, contiguous in both the columns and the output: one vector multiply-add of a broadcast weight."""
+    n, c_out, positions = out.shape
+    reduction = weights.shape[1]
+    blocks = (c_out + CHANNELS - 1) // CHANNELS
+    for item in range(first, n * blocks, step):
+        image, c0 = item // blocks, (item % blocks) * CHANNELS
+        for p0 in range(0, positions, POSITIONS):
+            p1 = min(p0 + POSITIONS, positions)
+            for co in range(c0, min(c0 + CHANNELS, c_out)):
+                o = out[image, co, p0:p1]
+                o[:] = bias[co]
+                for r in range(reduction):
+                    tap = weights[co, r]
+                    src = columns[image, r, p0:p1]
+                    for p in range(p1 - p0):
+                        o[p] += tap * src[p]
+
+
 def conv2d(x, w, bias, stride, padding, num_threads=None):
     """2-D cross-correlation (what deep learning calls convolution), NCHW, zero padding, the same stride and
     padding on both axes: out[n, co, oy, ox] = bias[co] + sum over ci, ky, kx of
     w[co, ci, ky, kx] * x[n, ci, oy * stride - padding + ky, ox * stride - padding + kx].
 
-    im2col: the threads unfold every image into a [c_in * kh * kw, h_out * w_out] matrix (kh * kw times the
-    input's size: the price of this method), then one matrix product per image, w[c_out, c_in * kh * kw] @
-    columns, runs in numpy's BLAS, which is tuned for this machine's vector units and caches and runs its own
-    threads (a matrix product reuses each value it loads many times: it is where the flops are).
+    im2col, then a matrix product, both split over the threads: first the images are unfolded into columns
+    [c_in * kh * kw, h_out * w_out] each (kh * kw times the input's size: the price of this method), then each
+    work item (an image and a block of output channels) multiplies its rows of w, viewed as [c_out, c_in * kh * kw],
+    by that image's columns. numpy's BLAS (np.matmul) would multiply faster, but it runs threads of its own that
+    keep spinning on the cores after each call: here the threads are yours.
     """
     n, c_in, height, width = x.shape
     c_out, _, kh, kw = w.shape
     h_out = conv_output_size(height, kh, stride, padding)
     w_out = conv_output_size(width, kw, stride, padding)
+    threads = _threads(num_threads)
     columns = np.empty((n, c_in * kh * kw, h_out * w_out), dtype=np.float32)
     run_threads(_im2col_images, [(x, kh, kw, int(stride), int(padding), columns, start, stop)
-                                 for start, stop in chunk_bounds(n, _threads(num_threads))])
-    out = np.matmul(w.reshape(c_out, c_in * kh * kw), columns)  # [n, c_out, h_out * w_out]
-    out += bias[None, :, None]
+                                 for start, stop in chunk_bounds(n, threads)])
+    out = np.empty((n, c_out, h_out * w_out), dtype=np.float32)
+    weights = np.ascontiguousarray(w.reshape(c_out, c_in * kh * kw))
+    run_threads(_matmul_items, [(weights, bias, columns, out, t, threads) for t in range(threads)])
     return out.reshape(n, c_out, h_out, w_out)

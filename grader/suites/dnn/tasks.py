@@ -267,17 +267,20 @@ SPEED_POINTS = {"layernorm": 1, "layernorm_backward": 1, "attention": 2, "conv2d
 
 def _cost(function: str, p: dict) -> dict:
     """What one call moves or computes, for the report's GB/s or throughput."""
-    if function == "layernorm":
-        return {"bytes_moved": 8 * p["rows"] * p["features"]}  # read x, write y
-    if function == "layernorm_backward":
-        return {"bytes_moved": 12 * p["rows"] * p["features"]}  # read dy and x, write dx
-    if function == "attention":
+    if function in ("layernorm", "layernorm_backward"):
+        elements = p["rows"] * p["features"]
+        if function == "layernorm":  # read x, write y; ~8 flops an element (two sums, centre, scale, shift)
+            return {"bytes_moved": 8 * elements, "operations": 8 * elements}
+        return {"bytes_moved": 12 * elements, "operations": 14 * elements}  # read dy and x, write dx
+    if function == "attention":  # the least traffic: q, k, v read once, out written once
         pairs = p["seq"] * (p["seq"] + 1) / 2 if p["causal"] else p["seq"] ** 2
         flops = 4 * p["heads"] * pairs * p["dim"]
-        return {"work": ("flop", flops), "operations": flops}
+        return {"work": ("flop", flops), "operations": flops, "bytes_moved": 16 * p["heads"] * p["seq"] * p["dim"]}
     out = (p["size"] + 2 * p["padding"] - p["kernel"]) // p["stride"] + 1
     flops = 2 * p["n"] * p["c_out"] * out * out * p["c_in"] * p["kernel"] ** 2
-    return {"work": ("flop", flops), "operations": flops}
+    moved = 4 * (p["n"] * p["c_in"] * p["size"] ** 2 + p["c_out"] * p["c_in"] * p["kernel"] ** 2
+                 + p["n"] * p["c_out"] * out * out)  # x, w and out once each
+    return {"work": ("flop", flops), "operations": flops, "bytes_moved": moved}
 
 
 # The reference's speed over the serial column, measured on the 2-core machine (assignments/dnn/README.md):

@@ -28,12 +28,17 @@ operators' behaviour inside PyTorch, and the numpy-level grading in the parent (
 
 from __future__ import annotations
 
+import os
+
 TRAINING_STEPS = 60
 CURVE_TOLERANCE = 1e-3  # of the starting loss, at every step
 MODEL_TOLERANCE = 1e-4  # of the output's largest magnitude
 
 
 def _ops(module):
+    # torch's compile caches are named after the user (getpass.getuser()), and a sandbox uid may have no
+    # entry in /etc/passwd: name it here rather than let opcheck fail on a KeyError.
+    os.environ.setdefault("USER", f"uid{os.getuid()}")
     import torch
 
     missing = [name for name in ("layernorm", "layernorm_backward", "attention", "conv2d")
