@@ -17,7 +17,7 @@ the next section runs; a section that would start past ``--budget`` seconds is l
 * mandelbrot (``mandelbrot_device``), view 1 at the grader's GPU size, in pixel-iterations per second;
 * when assignment 6 has its CUDA reference: layernorm against the copy ceiling (at least 0.8) and against
   torch's ``layer_norm`` (at least 1.0x); attention against torch's ``scaled_dot_product_attention`` and conv2d
-  against ``torch.nn.functional.conv2d``, float32 (ratios reported);
+  against ``torch.nn.functional.conv2d``, float32 with TF32 off (ratios reported);
 * BFS (``bfs_hybrid_device``) on R-MAT scale 22 in GTEPS beside Gunrock's published 34.6 GTEPS.
 
 ``--gradings`` adds what the grader's results files say: whether every CUDA task earned full marks, and, for
@@ -336,10 +336,15 @@ def _close_to_torch(ours, theirs, what: str) -> None:
 def dnn(ctx: Context) -> list[Row]:
     if not (ROOT / "grader/suites/dnn/tasks.py").exists() or not (ROOT / "solutions/dnn/cuda.py").exists():
         return [Row("dnn (assignment 6)", "-", "torch", why="not run: no grader/suites/dnn or solutions/dnn/cuda.py")]
+    import torch
+
     from grader.suites.dnn import baseline
     from grader.suites.dnn.tasks import GPU_SIZES
     from solutions.dnn import cuda as reference
 
+    # float32 against float32: cuDNN's convolutions default to TF32 (10-bit mantissas), faster and less exact
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
     rows = []
     for function in ("layernorm", "attention", "conv2d"):
         params = GPU_SIZES[function]
@@ -366,7 +371,7 @@ def dnn(ctx: Context) -> list[Row]:
         size = ", ".join(f"{key} {value}" for key, value in params.items() if not isinstance(value, bool))
         ms, torch_ms = medians["ours"], medians["torch"]
         peer_name = {"layernorm": "torch layer_norm", "attention": "torch scaled_dot_product_attention",
-                     "conv2d": "torch conv2d"}[function]
+                     "conv2d": "torch conv2d (TF32 off)"}[function]
         if function == "layernorm":
             gbps, ceiling = _gbps(8 * params["rows"] * params["features"], ms), _ceiling(ctx)
             rows.append(Row(f"layernorm {size} float32, kernel-only", f"{gbps:,.0f} GB/s ({ms:.3f} ms)",
