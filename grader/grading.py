@@ -12,18 +12,17 @@ import secrets
 import statistics
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from grader import ceilings, machine, scoring, settings, timing
-from grader.sandbox_child import vary_inputs
-from grader import replay
+from grader import ceilings, machine, replay, scoring, settings, timing
 from grader.correctness import Failure, run_case, run_property
 from grader.results import Status, TaskResult, Throughput, Timings, Word
 from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
-from grader.spec import (Assignment, Benchmark, Contestant, Inspection, Mismatch, Profile, Property, Task,
-                         hook_reference, resolve)
+from grader.sandbox_child import vary_inputs
+from grader.spec import Assignment, Benchmark, Contestant, Inspection, Mismatch, Profile, Property, Task, hook_reference
 
 HUNG = "did not finish within the time limit"  # how grader/sandbox.py begins the reason a request was killed
 
@@ -121,7 +120,7 @@ class Grader:
         return [t for t in self.assignment.tasks if wanted is None or t.variant in wanted]
 
     def run(self) -> list[TaskResult]:
-        results = []
+        results: list[TaskResult] = []
         tasks = self.tasks()
         for index, task in enumerate(tasks, 1):
             label = f"{self.assignment.name} {task.variant} {task.name}"
@@ -266,7 +265,7 @@ class Grader:
                 informative=frozenset(side.side for side in sides if not side.scored))
             learner = workers[Side.LEARNER][0]
             output = learner.request(("collect", _wire(task.learner.collect)), task.time_limit_s)[0]
-            timed_inputs = vary_inputs(resolve(hook_reference(task.inputs))(**task.params), learner.last_input_set,
+            timed_inputs = vary_inputs(task.inputs(**task.params), learner.last_input_set,
                                        shift)
         except WorkerFailure as failure:
             result.message = str(failure)
@@ -294,7 +293,7 @@ class Grader:
                                task.kwargs, True, processes))
         return sides
 
-    def _score(self, task: Benchmark, result: TaskResult, times: dict[Side, list[float]], output: Any,
+    def _score(self, task: Benchmark, result: TaskResult, times: Mapping[str, list[float]], output: Any,
                have_reference: bool, timed_inputs: Any) -> None:
         try:
             task.verify(task.params, timed_inputs, output)

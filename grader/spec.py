@@ -33,17 +33,17 @@ def resolve(reference: str):
     return getattr(importlib.import_module(module), attribute)
 
 
-def hook_reference(hook: Hook | str) -> str:
+def hook_reference(hook: Hook) -> str:
     """The name by which a worker process finds ``hook``, "package.module:function".
 
     A hook (a Benchmark's ``inputs``, a Contestant's ``prepare`` and ``collect``, an Inspection's
     ``inspect``) runs inside the worker, so it crosses the process boundary by name: the worker imports the
     module and looks the function up (:func:`resolve`). Hence a hook is a function defined at the top level
-    of an importable module; a lambda, a nested function or a bound method raises TypeError when the task
-    is declared. A string is taken as the reference itself (the dnn suite's hooks, until they are callables).
+    of an importable module; a lambda, a nested function, a bound method or a "module:function" string
+    raises TypeError when the task is declared.
     """
     if isinstance(hook, str):
-        return hook
+        raise TypeError(f"hook {hook!r}: pass the function itself, not its name")
     module, name = getattr(hook, "__module__", None), getattr(hook, "__qualname__", "")
     reference = f"{module}:{name}"
     if not module or module == "__main__" or not name.isidentifier() or resolve(reference) is not hook:
@@ -52,7 +52,7 @@ def hook_reference(hook: Hook | str) -> str:
     return reference
 
 
-def _check_hooks(*hooks: Hook | str | None) -> None:
+def _check_hooks(*hooks: Hook | None) -> None:
     for hook in hooks:
         if hook is not None:
             hook_reference(hook)

@@ -1,5 +1,5 @@
 """Hooks (a benchmark's input maker, a contestant's prepare and collect, an inspection's inspector) are
-declared as functions and cross to the worker processes by name: every hook of every assignment is found
+declared as functions (not names) and cross to the worker processes by name: every hook of every assignment is found
 again under the name it is sent by, and one that could not be (a lambda, a nested function) is refused
 where it is declared, not in the worker."""
 
@@ -25,8 +25,7 @@ def test_every_hook_is_found_again_by_the_name_it_is_sent_by(name):
     hooks = [hook for task in registry.load(name).tasks for hook in _hooks(task) if hook is not None]
     assert hooks, f"{name} declares no hooks"
     for hook in hooks:
-        found = resolve(hook_reference(hook))
-        assert callable(found) and (isinstance(hook, str) or found is hook), hook
+        assert resolve(hook_reference(hook)) is hook, hook
 
 
 def _nested_maker():
@@ -46,3 +45,8 @@ class _Maker:
 def test_a_hook_a_worker_cannot_find_by_name_is_refused_where_it_is_declared(hook):
     with pytest.raises(TypeError, match="top level of an importable module"):
         Contestant("saxpy", prepare=hook)
+
+
+def test_a_hook_given_by_its_name_is_refused():
+    with pytest.raises(TypeError, match="pass the function itself"):
+        Contestant("saxpy", prepare="grader.suites.saxpy.baseline:to_device")
