@@ -28,7 +28,7 @@ from grader.spec import Call, Mismatch, Profile, Property
 # What hypothesis raises when it could not run the search as asked (with no failure of the learner's seen);
 # any other exception with none seen is a bug in the grader's check or cases.
 CANNOT_CHECK = (Unsatisfiable, FailedHealthCheck, DeadlineExceeded, Flaky)
-SHOWN_OTHER_LINES = 3  # lines of each further distinct failure shown after the first one
+SHOWN_OTHER_LINES = 4  # lines of each further distinct failure shown after the first one (input, call, what)
 SHOWN_ELEMENTS = 8  # an array argument of a failing call is shown with its values up to this size
 
 

@@ -94,8 +94,9 @@ def test_distinct_failures_are_counted_and_each_is_shrunk(seed):
     verdict = run_property(identity_property(), call, CPU, seed=seed, max_examples=100)
     assert not verdict.passed and verdict.distinct_failures == 2, verdict
     assert "2 distinct failures" in verdict.message
-    assert re.search(r"input: 5\n\s*expected 5, got 6", verdict.message), verdict.message
-    assert re.search(r"input: 10\n\s*f\(\.\.\.\) raised IndexError: index 10 ", verdict.message), verdict.message
+    assert re.search(r"input: 5\n\s*call: f\(5\)\n\s*expected 5, got 6", verdict.message), verdict.message
+    assert re.search(r"input: 10\n\s*call: f\(10\)\n\s*f\(\.\.\.\) raised IndexError: index 10 ", verdict.message), \
+        verdict.message
 
 
 def test_a_failure_that_does_not_repeat_is_reported_as_timing_dependent():
@@ -110,7 +111,7 @@ def test_a_failure_that_does_not_repeat_is_reported_as_timing_dependent():
 
     verdict = run_property(identity_property(), FakeCall(answer), CPU, seed=1, max_examples=50)
     assert not verdict.passed
-    assert re.match(r"input: \d+\nexpected \d+, got \d+\n", verdict.message), verdict.message
+    assert re.match(r"input: \d+\ncall: f\(\d+\)\nexpected \d+, got \d+\n", verdict.message), verdict.message
     assert "passed when run again on the same input" in verdict.message
 
 
@@ -132,8 +133,8 @@ def test_edge_cases_count_every_distinct_failure_until_the_worker_dies():
     call = FakeCall(lambda n: n + 1 if n in (3, 7) else n, hangs=lambda n: n == 8)
     verdict = run_property(prop, call, CPU, seed=1, max_examples=10)
     assert not verdict.passed and verdict.distinct_failures == 2
-    assert verdict.message.startswith("input: 3\nexpected 3, got 4\n(2 distinct failures")
-    assert f"input: 8\n    f(...) {HANG}" in verdict.message
+    assert verdict.message.startswith("input: 3\ncall: f(3)\nexpected 3, got 4\n(2 distinct failures")
+    assert f"input: 8\n    call: f(8)\n    f(...) {HANG}" in verdict.message
     assert verdict.cases_run == 6  # 9 never ran: the worker was gone
 
 
