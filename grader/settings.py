@@ -122,9 +122,10 @@ SANDBOX = Variable(
     "PARLAB_SANDBOX", "which boundary runs learner code when the grader is root: bwrap (namespaces), uid (its "
     "own uid only), off (the grader's own user), auto (the strongest available; the default)",
     one_of("auto", "bwrap", "uid", "off"))
+DEFAULT_TRUSTED_UID = 65533
 TRUSTED_UID = Variable(
     "PARLAB_TRUSTED_UID", "the uid that runs the reference solutions and the baselines when the grader is root "
-    "(default 65533)", uid)
+    f"(default {DEFAULT_TRUSTED_UID})", uid)
 CACHE_DIR = Variable(
     "PARLAB_CACHE_DIR", "where numba's compile caches live (default /var/cache/parlab for root, else "
     "~/.cache/parlab)", any_text)
