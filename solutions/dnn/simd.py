@@ -22,6 +22,7 @@ from numba import njit
 from .common import conv_output_size, exp_inplace
 
 FAST = {"reassoc", "contract", "nsz", "arcp"}  # reorder sums, fuse multiply-adds; infinities stay (-inf below)
+BLOCK_Q = 32  # queries that share each tile of keys
 BLOCK_K = 64  # keys in a tile
 POSITIONS = 256  # output positions of the matrix product's tile: 256 floats of output stay in L1
 
@@ -95,56 +96,70 @@ def layernorm_backward(dy, x, weight, mean, rstd):
 # -- attention ------------------------------------------------------------------------------------------------
 @njit(cache=True, fastmath=FAST)
 def _attention(q, k, v, causal, out):
+    """Flash attention, a block of BLOCK_Q queries at a time: the transposed key tile is built once for all of
+    them (one query at a time would rebuild it seq times over)."""
     heads, seq, dim = q.shape
     scale = np.float32(1.0 / math.sqrt(dim))
-    keys_t = np.empty((dim, BLOCK_K), dtype=np.float32)
-    scores = np.empty(BLOCK_K, dtype=np.float32)
-    acc = np.empty(dim, dtype=np.float32)
-    query = np.empty(dim, dtype=np.float32)
-    for h in range(heads):
-        for i in range(seq):
-            for d in range(dim):
-                query[d] = q[h, i, d] * scale
-            acc[:] = 0.0
-            row_max = -np.inf
-            row_sum = np.float32(0.0)
-            key_end = i + 1 if causal else seq
-            for k0 in range(0, key_end, BLOCK_K):
-                nk = min(BLOCK_K, key_end - k0)
-                for j in range(nk):
-                    for d in range(dim):
-                        keys_t[d, j] = k[h, k0 + j, d]
-                scores[:nk] = 0.0
+    query_blocks = (seq + BLOCK_Q - 1) // BLOCK_Q
+    scores = np.empty((BLOCK_Q, BLOCK_K), dtype=np.float32)
+    keys_t = np.empty((dim, BLOCK_K), dtype=np.float32)  # the key tile transposed: scores vectorize over keys
+    acc = np.empty((BLOCK_Q, dim), dtype=np.float32)
+    row_max = np.empty(BLOCK_Q, dtype=np.float32)
+    row_sum = np.empty(BLOCK_Q, dtype=np.float32)
+    for item in range(heads * query_blocks):
+        h = item // query_blocks
+        q0 = (item % query_blocks) * BLOCK_Q
+        nq = min(BLOCK_Q, seq - q0)
+        acc[:nq] = 0.0
+        row_max[:nq] = -np.inf
+        row_sum[:nq] = 0.0
+        key_end = q0 + nq if causal else seq  # causal: no key after the block's last query
+        for k0 in range(0, key_end, BLOCK_K):
+            nk = min(BLOCK_K, key_end - k0)
+            for j in range(nk):
                 for d in range(dim):
-                    qd = query[d]
+                    keys_t[d, j] = k[h, k0 + j, d]
+            for i in range(nq):
+                # Keys this query may see in the tile: all, or (causal) those at positions <= its own.
+                visible = min(nk, q0 + i - k0 + 1) if causal else nk
+                if visible <= 0:
+                    continue
+                s = scores[i]
+                s[:nk] = 0.0
+                for d in range(dim):
+                    qd = q[h, q0 + i, d] * scale
                     for j in range(nk):
-                        scores[j] += qd * keys_t[d, j]
-                new_max = row_max
-                for j in range(nk):
-                    new_max = max(new_max, scores[j])
-                for j in range(nk):
-                    scores[j] -= new_max
-                exp_inplace(scores, nk)
-                rescale = np.float32(math.exp(row_max - new_max))
+                        s[j] += qd * keys_t[d, j]
+                # Online softmax: the running maximum only grows; what was summed against the old maximum is
+                # rescaled by exp(old - new) <= 1, so no exponential ever sees a positive argument.
+                new_max = row_max[i]
+                for j in range(visible):
+                    new_max = max(new_max, s[j])
+                rescale = np.float32(math.exp(row_max[i] - new_max))
+                for j in range(visible):
+                    s[j] -= new_max
+                exp_inplace(s, visible)  # vectorized, where math.exp would be one library call a score
                 total = np.float32(0.0)
-                for j in range(nk):
-                    total += scores[j]
-                row_sum = row_sum * rescale + total
-                row_max = new_max
+                for j in range(visible):
+                    total += s[j]
+                row_sum[i] = row_sum[i] * rescale + total
+                row_max[i] = new_max
+                a = acc[i]
                 for d in range(dim):
-                    acc[d] *= rescale
-                for j in range(nk):
-                    p = scores[j]
+                    a[d] *= rescale
+                for j in range(visible):
+                    p = s[j]
                     for d in range(dim):
-                        acc[d] += p * v[h, k0 + j, d]
-            inverse = np.float32(1.0) / row_sum
+                        a[d] += p * v[h, k0 + j, d]
+        for i in range(nq):
+            inverse = np.float32(1.0) / row_sum[i]
             for d in range(dim):
-                out[h, i, d] = acc[d] * inverse
+                out[h, q0 + i, d] = acc[i, d] * inverse
 
 
 def attention(q, k, v, causal):
     """softmax(q k^T / sqrt(dim)) v per head, float32[heads, seq, dim]; causal: query i sees keys 0..i.
-    One query at a time against tiles of keys, online softmax: memory for one tile, never seq x seq."""
+    Blocks of queries against tiles of keys, online softmax: memory for one tile, never seq x seq."""
     out = np.empty_like(q)
     _attention(q, k, v, bool(causal), out)
     return out
