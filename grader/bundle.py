@@ -6,9 +6,9 @@
 OUT_DIR receives what Gradescope's "zip file upload" expects at the root of the zip:
 
 * ``setup.sh``: run once when Gradescope builds the image: makes a virtual environment in /autograder/venv and
-  installs the project (numpy, numba, numba-cuda, hypothesis, ... from PyPI; mpi4py and MPICH too when the
-  graph assignment is in the bundle, PyTorch when dnn is), then grades the reference solutions once (correctness, which also fills
-  numba's cache) and fails the build, loudly, unless they earn full marks.
+  installs the project (numpy, numba, numba-cuda, hypothesis, ... from PyPI; the extras its assignments need:
+  mpi4py and MPICH for MPI tasks, PyTorch for a torch_ops variant), then grades the reference solutions once
+  (correctness, which also fills numba's cache) and fails the build, loudly, unless they earn full marks.
 * ``run_autograder``: run for every submission: stages the student's files from /autograder/submission into a
   fresh directory laid out like ``assignments/``, runs ``python -m grader all --submission DIR --json
   /autograder/results/results.json`` with the environment's ``bin`` first on PATH (``mpiexec``), then sets the

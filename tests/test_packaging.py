@@ -95,7 +95,8 @@ def test_the_dev_extra_installs_every_package_the_tests_import():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     installed = _requirement_names(project["dependencies"] + extras["dev"])
-    ours = {"grader", "assignments", "solutions", "support", "conftest"} | {p.stem for p in (ROOT / "tests").glob("*.py")}
+    ours = {"grader", "assignments", "solutions", "support", "conftest"}
+    ours |= {path.stem for path in (ROOT / "tests").glob("*.py")}
     # what an extra for a GPU (or for PyTorch) provides: the tests that import it are marked and skip without it
     elsewhere = {"cupy": "gpu", "torch": "torch"}
     distributions = importlib.metadata.packages_distributions()
