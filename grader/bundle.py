@@ -159,7 +159,8 @@ def _not_gradable_on_gradescope(task: Task, quick: bool) -> str | None:
 
 def gradescope_points(assignments: list[Assignment], *, quick: bool, variants: list[str]) -> tuple[float, list[str]]:
     """The points of the tasks a bundle grades on Gradescope, and what it leaves out (with how many points)."""
-    points, left_out = 0.0, {}
+    points = 0.0
+    left_out: dict[str, float] = {}
     for assignment in assignments:
         for task in assignment.tasks:
             if variants and task.variant not in variants:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from grader import registry
 from grader.reports import write_atomically
@@ -80,7 +81,7 @@ def _kind(result: TaskResult, task: Task | None) -> Kind:
 
 def _test(result: TaskResult, index: int) -> dict:
     number, position, task = _declared(result)
-    test = {"name": result.name, "number": f"{number}.{position or index}"}
+    test: dict[str, Any] = {"name": result.name, "number": f"{number}.{position or index}"}
     if result.status is Status.INFO:
         test["status"] = "passed" if result.info_verdict is Status.PASSED else "failed"
     else:

@@ -38,12 +38,12 @@ def _seconds(results: list[TaskResult]) -> str:
     return f"{sum(result.seconds for result in results):.3f}"
 
 
-def junit_xml(results: list[TaskResult]) -> ET.ElementTree:
+def junit_xml(results: list[TaskResult]) -> ET.ElementTree[ET.Element]:
     root = ET.Element("testsuites", name="parlab", tests=str(len(results)),
                       failures=str(sum(result.status.lost_points for result in results)), errors="0",
                       time=_seconds(results))
-    for assignment, group in groupby(results, key=lambda result: result.assignment):
-        group = list(group)
+    for assignment, grouped in groupby(results, key=lambda result: result.assignment):
+        group = list(grouped)
         suite = ET.SubElement(root, "testsuite", name=assignment, tests=str(len(group)),
                               failures=str(sum(result.status.lost_points for result in group)), errors="0",
                               skipped=str(sum(_skip_type(result) is not None for result in group)),
@@ -62,6 +62,6 @@ def junit_xml(results: list[TaskResult]) -> ET.ElementTree:
 
 
 def write(path: str, results: list[TaskResult]) -> None:
-    tree = junit_xml(results)
-    ET.indent(tree)
-    write_atomically(path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree.getroot(), encoding="unicode"))
+    root = junit_xml(results).getroot()
+    ET.indent(root)
+    write_atomically(path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode"))
