@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -34,11 +36,35 @@ def _threads(call: Call) -> dict:
     return {"num_threads": 3} if call.variant == "threaded" else {}
 
 
-def _unpack(got, names: tuple[str, ...], what: str) -> tuple:
-    if not isinstance(got, (tuple, list)) or len(got) != len(names):
-        raise Mismatch(f"{what}: expected a tuple ({', '.join(names)}), got {type(got).__name__}"
+@dataclass(frozen=True)
+class Answer:
+    """How one function is judged: the oracle's answer, its tolerance, and the names of the returned tuple's
+    parts (None: one array)."""
+
+    value: Callable
+    tolerance: Callable
+    parts: tuple[str, ...] | None = None
+
+
+ANSWERS = {"layernorm": Answer(oracle.layernorm, oracle.layernorm_tolerance, ("y", "mean", "rstd")),
+           "layernorm_backward": Answer(oracle.layernorm_backward, oracle.layernorm_backward_tolerance,
+                                        ("dx", "dweight", "dbias")),
+           "attention": Answer(oracle.attention, oracle.attention_tolerance),
+           "conv2d": Answer(oracle.conv2d, oracle.conv2d_tolerance)}
+
+
+def expect_answer(function: str, got, inputs: tuple, what: str) -> None:
+    """Raise Mismatch unless ``got`` is ``function``'s answer to ``inputs`` (dtype, shape, values)."""
+    answer = ANSWERS[function]
+    expected, bounds = answer.value(*inputs), answer.tolerance(*inputs)
+    if answer.parts is None:
+        expect_array(got, expected.astype(np.float32), what=what, tolerance=bounds)
+        return
+    if not isinstance(got, (tuple, list)) or len(got) != len(answer.parts):
+        raise Mismatch(f"{what}: expected a tuple ({', '.join(answer.parts)}), got {type(got).__name__}"
                        + (f" of {len(got)}" if isinstance(got, (tuple, list)) else ""))
-    return tuple(got)
+    for name, value, part, bound in zip(answer.parts, got, expected, bounds):
+        expect_array(value, part.astype(np.float32), what=f"{what} {name}", tolerance=bound)
 
 
 def _expect_unchanged(before: tuple, after: tuple) -> None:
@@ -48,69 +74,35 @@ def _expect_unchanged(before: tuple, after: tuple) -> None:
             raise Mismatch(f"the function modified its input (argument {index + 1}): inputs must be left unchanged")
 
 
-def _judged(case, check) -> None:
-    try:
-        check()
-    except Mismatch as wrong:
-        raise Mismatch(f"input: {case}\n{wrong}") from None
+def _expect_conv_shape(got, case: cases.ConvCase) -> None:
+    """A wrong conv2d shape, explained by the formula (padding and stride mistakes show here first)."""
+    if isinstance(got, np.ndarray) and got.shape != case.output_shape():
+        raise Mismatch(f"conv2d: expected shape {case.output_shape()} = (n, c_out, (h + 2 padding - kh) // "
+                       f"stride + 1, (w + 2 padding - kw) // stride + 1), got {got.shape}")
+
+
+def _checker(function: str, inputs_of: Callable):
+    """The check of ``function``: call it on the case's inputs, judge the answer against the oracle's."""
+
+    def check(call: Call, case) -> None:
+        inputs = inputs_of(case)
+        got = call(function, *inputs, **_threads(call))
+        try:
+            _expect_unchanged(inputs_of(case), inputs)
+            if function == "conv2d":
+                _expect_conv_shape(got, case)
+            expect_answer(function, got, inputs, function)
+        except Mismatch as wrong:
+            raise Mismatch(f"input: {case}\n{wrong}") from None
+
+    return check
 
 
 # -- correctness -------------------------------------------------------------------------------------------------
-def check_layernorm(call: Call, case: cases.LayerNormCase) -> None:
-    inputs = case.forward_inputs()
-    got = call("layernorm", *inputs, **_threads(call))
-
-    def judge():
-        _expect_unchanged(case.forward_inputs(), inputs)
-        outputs = _unpack(got, ("y", "mean", "rstd"), "layernorm")
-        for name, value, expected, bound in zip(("y", "mean", "rstd"), outputs, oracle.layernorm(*inputs),
-                                                oracle.layernorm_tolerance(*inputs)):
-            expect_array(value, expected.astype(np.float32), what=f"layernorm {name}", tolerance=bound)
-
-    _judged(case, judge)
-
-
-def check_layernorm_backward(call: Call, case: cases.LayerNormCase) -> None:
-    inputs = case.backward_inputs()
-    got = call("layernorm_backward", *inputs, **_threads(call))
-
-    def judge():
-        _expect_unchanged(case.backward_inputs(), inputs)
-        outputs = _unpack(got, ("dx", "dweight", "dbias"), "layernorm_backward")
-        for name, value, expected, bound in zip(("dx", "dweight", "dbias"), outputs,
-                                                oracle.layernorm_backward(*inputs),
-                                                oracle.layernorm_backward_tolerance(*inputs)):
-            expect_array(value, expected.astype(np.float32), what=f"layernorm_backward {name}", tolerance=bound)
-
-    _judged(case, judge)
-
-
-def check_attention(call: Call, case: cases.AttentionCase) -> None:
-    inputs = case.inputs()
-    got = call("attention", *inputs, **_threads(call))
-
-    def judge():
-        _expect_unchanged(case.inputs(), inputs)
-        expect_array(got, oracle.attention(*inputs).astype(np.float32), what="attention",
-                     tolerance=oracle.attention_tolerance(*inputs))
-
-    _judged(case, judge)
-
-
-def check_conv2d(call: Call, case: cases.ConvCase) -> None:
-    inputs = case.inputs()
-    got = call("conv2d", *inputs, **_threads(call))
-
-    def judge():
-        _expect_unchanged(case.inputs(), inputs)
-        if isinstance(got, np.ndarray) and got.shape != case.output_shape():
-            raise Mismatch(f"conv2d: expected shape {case.output_shape()} = (n, c_out, (h + 2 padding - kh) // "
-                           f"stride + 1, (w + 2 padding - kw) // stride + 1), got {got.shape}")
-        expect_array(got, oracle.conv2d(*inputs).astype(np.float32), what="conv2d",
-                     tolerance=oracle.conv2d_tolerance(*inputs))
-
-    _judged(case, judge)
-
+check_layernorm = _checker("layernorm", cases.LayerNormCase.forward_inputs)
+check_layernorm_backward = _checker("layernorm_backward", cases.LayerNormCase.backward_inputs)
+check_attention = _checker("attention", cases.AttentionCase.inputs)
+check_conv2d = _checker("conv2d", cases.ConvCase.inputs)
 
 CHECKS = {"layernorm": (check_layernorm, cases.layernorm_cases, cases.layernorm_edge_cases),
           "layernorm_backward": (check_layernorm_backward, cases.layernorm_cases, cases.layernorm_edge_cases),
@@ -216,8 +208,7 @@ def check_attention_memory(call: Call, case: cases.AttentionCase) -> None:
     with PeakResident(_worker_pid(call)) as peak:
         got = call("attention", *inputs, **_threads(call))
     naive = case.heads * case.seq**2 * 4
-    expect_array(got, oracle.attention(*inputs).astype(np.float32), what=f"attention at {case}",
-                 tolerance=oracle.attention_tolerance(*inputs))
+    expect_answer("attention", got, inputs, f"attention at {case}")
     if peak.growth_bytes * MEMORY_FRACTION > naive:
         raise Mismatch(f"attention at {case}: the worker's memory grew by {peak.growth_bytes / 2**20:.1f} MiB during "
                        f"the call; the seq x seq score matrix alone is {naive / 2**20:.0f} MiB, and the limit is "
@@ -235,20 +226,7 @@ def attention_memory(variant: str) -> Property:
 # -- speed -------------------------------------------------------------------------------------------------------
 def _verifier(function: str):
     def verify(params: dict, inputs, output) -> None:
-        if function == "layernorm":
-            for value, expected, bound in zip(_unpack(output, ("y", "mean", "rstd"), "timed layernorm"),
-                                              oracle.layernorm(*inputs), oracle.layernorm_tolerance(*inputs)):
-                expect_array(value, expected.astype(np.float32), what="timed layernorm", tolerance=bound)
-        elif function == "layernorm_backward":
-            for value, expected, bound in zip(_unpack(output, ("dx", "dweight", "dbias"), "timed layernorm_backward"),
-                                              oracle.layernorm_backward(*inputs),
-                                              oracle.layernorm_backward_tolerance(*inputs)):
-                expect_array(value, expected.astype(np.float32), what="timed layernorm_backward", tolerance=bound)
-        else:
-            answer, bound = {"attention": (oracle.attention, oracle.attention_tolerance),
-                             "conv2d": (oracle.conv2d, oracle.conv2d_tolerance)}[function]
-            expect_array(output, answer(*inputs).astype(np.float32), what=f"timed {function}",
-                         tolerance=bound(*inputs))
+        expect_answer(function, output, tuple(inputs), f"timed {function}")
 
     return verify
 
@@ -285,9 +263,9 @@ def _cost(function: str, p: dict) -> dict:
 
 # The reference's speed over the serial column, measured on the 2-core machine (assignments/dnn/README.md):
 # used as the target only when solutions/ is absent.
-FALLBACK = {"threaded": {"layernorm": 1.0, "layernorm_backward": 1.2, "attention": 0.8, "conv2d": 0.5},
-            "simd": {"layernorm": 1.5, "layernorm_backward": 1.5, "attention": 4.0, "conv2d": 8.0},
-            "cuda": {"layernorm": 0.8, "layernorm_backward": 0.8, "attention": 0.3, "conv2d": 0.3}}
+FALLBACK = {"threaded": {"layernorm": 0.6, "layernorm_backward": 1.2, "attention": 0.8, "conv2d": 0.1},
+            "simd": {"layernorm": 2.0, "layernorm_backward": 2.0, "attention": 2.5, "conv2d": 10.0},
+            "cuda": {"layernorm": 0.35, "layernorm_backward": 0.03, "attention": 0.05, "conv2d": 0.005}}
 
 
 def speed(variant: str, function: str) -> Benchmark:
