@@ -7,7 +7,9 @@
     python -m grader ASSIGNMENT --variant V --replay FILE    (rerun the one failing case the grader saved)
 
 Exit status: 0 every graded point earned; 1 some task failed or earned part of its points; 2 bad usage, with
-one line saying why.
+one line saying why; 128+N stopped by signal N (SIGTERM 143, SIGINT 130, SIGHUP 129) and 124 stopped by its
+own time limit (PARLAB_TIME_LIMIT): every process the grader started is ended first, and the results files
+hold the tasks that finished (the rest "not graded", with why).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from grader import registry, settings
+from grader import isolation, registry, settings
 from grader.grading import Grader, Options, default_solutions
 from grader.results import all_points_earned
-from grader.sandbox import CHECKOUT, protect_path
+from grader.sandbox import CHECKOUT, end_all_workers, protect_path
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -70,7 +72,12 @@ def _list() -> str:
 
 
 def _writable(path: str, what: str) -> str:
-    parent = Path(path).resolve().parent
+    target = Path(path)
+    resolved = target.resolve()
+    if resolved.is_relative_to("/proc") or resolved.is_relative_to("/sys") or resolved.is_relative_to("/dev") or (
+            target.exists() and not target.is_file()):
+        raise UsageError(f"cannot write the {what} file {path}: it is not, and cannot be, a regular file")
+    parent = resolved.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise UsageError(f"cannot write the {what} file {path}: {parent} is not a writable directory")
     return path
@@ -119,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, settings.SettingError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except isolation.GraderStopped as stop:  # stopped in the few lines between grading and the results
+        end_all_workers()
+        print(f"grader: {stop.why}, before its results were written; every process it started was ended",
+              file=sys.stderr)
+        return stop.exit_status
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130
@@ -174,10 +186,21 @@ def _main(argv) -> int:
     from grader.reports import gradescope, junit, terminal
 
     print(f"parlab grader: grading {options.submission} (seed {options.seed})", file=sys.stderr)
+    isolation.install_stop_handlers()
     results = []
+    stopped = None
     for name in names:
         assignment = registry.load(name)
-        assignment_results = Grader(assignment, options).run()
+        if stopped:
+            results += Grader(assignment, options).not_graded(list(Grader(assignment, options).tasks()), stopped.why)
+            continue
+        try:
+            isolation.boundary()  # its one line, and the end of what an earlier run left running
+            assignment_results = Grader(assignment, options).run()
+        except isolation.GraderStopped as stop:  # stopped outside a task (while starting, between tasks)
+            assignment_results = Grader(assignment, options).not_graded(list(Grader(assignment, options).tasks()),
+                                                                        stop.why)
+        stopped = isolation.stop_reason()
         results += assignment_results
         title = f"Assignment {assignment.number}: {assignment.title}"
         print(terminal.render(title, assignment_results, options.seed))
@@ -193,6 +216,8 @@ def _main(argv) -> int:
                 written = []
             for path in written:
                 print(f"  wrote {path}")
+    isolation.defer_stops()  # from here on a signal no longer interrupts: the results get written
+    end_all_workers()  # nothing the grader started outlives it, nor writes after it
     if len(names) > 1:
         score, max_score = terminal.total(results)
         print(f"total {score:g}/{max_score:g}")
@@ -200,4 +225,9 @@ def _main(argv) -> int:
         gradescope.write(args.json, results, options.seed)
     if args.junitxml:
         junit.write(args.junitxml, results)
+    if stopped:
+        finished = sum(1 for r in results if not r.message.startswith("not graded: "))
+        print(f"grader: {stopped.why}: every process it started was ended; {finished} of {len(results)} tasks "
+              "finished, the rest are reported as not graded", file=sys.stderr)
+        return stopped.exit_status
     return EXIT_PASSED if all_points_earned(results) else EXIT_FAILED

@@ -19,6 +19,7 @@ from typing import Any
 
 from grader import ceilings, machine, replay, scoring, settings, timing
 from grader.correctness import Failure, run_case, run_property
+from grader.isolation import GraderStopped
 from grader.results import Status, TaskResult, Throughput, Timings, Word
 from grader.sandbox import CHECKOUT, Limits, SandboxCall, Source, Worker, WorkerFailure, WorkerOptions
 from grader.sandbox_child import vary_inputs
@@ -127,12 +128,19 @@ class Grader:
             self.options.progress(f"[{index}/{len(tasks)}] {label} ...")
             try:
                 result = self.run_task(task)
+            except GraderStopped as stop:  # the grader is stopping: this task and the rest are not graded
+                return results + self.not_graded(tasks[index - 1:], stop.why)
             except Exception as error:  # the last resort: a grader bug fails this task, not the whole run
                 result = self._internal_error(task, error)
             results.append(result)
             self.options.progress(f"[{index}/{len(tasks)}] {label}: {result.status.upper()}"
                                   f" {result.points:g}/{result.max_points:g} ({result.seconds:.1f} s)")
         return results
+
+    def not_graded(self, tasks: list[Task], why: str) -> list[TaskResult]:
+        """Results for ``tasks`` that the grader did not finish (it was stopped): no points, not counted."""
+        return [TaskResult(self.assignment.name, task.variant, task.name, 0.0, 0.0, Status.SKIPPED,
+                           f"not graded: {why} before this task finished") for task in tasks]
 
     def _internal_error(self, task: Task, error: Exception) -> TaskResult:
         """A task the grader itself broke on: failed, with the traceback for the maintainers."""

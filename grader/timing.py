@@ -5,9 +5,9 @@ deterministic maker) and runs the function a number of times per request. The pa
 with its own clock, so a submission cannot report a time of its own making. The calls alternate between
 input sets (``grader.sandbox_child.vary_inputs``: fresh arrays, rotated contents where the inputs allow it),
 the same for every contestant of a round, so that remembering the last answer gains nothing; a memory-bound
-result faster than this machine's memory can deliver (:func:`memory_bandwidth`) is refused by the grader.
+result faster than this machine's memory can deliver (:func:`memory_bandwidth`, grader/ceilings.py) is refused by the grader.
 
-1. warm-up: one call on each input set in each process (JIT compilation, caches, GPU context), not timed;
+1. warm-up: one call in each process (JIT compilation, caches, GPU context), not timed;
 2. calibration: repeats per request so that one request takes >= MIN_CHUNK_S (timer resolution and the
    ~0.1 ms cost of a request then vanish); the learner and the reference repeat the same number of times;
 3. rounds: in each round every process is timed once, in an order that rotates from round to round, so no
@@ -69,7 +69,7 @@ def interleaved(contestants: dict[str, list[tuple[Worker, str, dict]]], rounds: 
     single = {}
     for name, processes in contestants.items():
         for worker, function, kwargs in processes:
-            _timed(worker, function, INPUT_SETS, kwargs, time_limit)  # warm-up: compile, fault in every set
+            _timed(worker, function, 1, kwargs, time_limit)  # warm-up: compile (every set's pages are written)
         samples = 1 if name in informative else 2  # a serial baseline may take seconds a call
         single[name] = min(_timed(worker, function, 1, kwargs, time_limit)
                            for worker, function, kwargs in processes for _ in range(samples))

@@ -283,3 +283,22 @@ def test_the_audit_hook_refuses_reading_solutions_and_writing_the_grader():
     # recorded once per path: the two solutions paths, the oracle (append, read-write, rename), planted.py,
     # no_such_file.py
     assert run.stdout.splitlines()[-1] == "5 breaches"
+
+
+def test_remembered_answers_do_not_buy_speed(tmp_path):
+    """answer_cache computes each answer once and returns it again for the same input arrays. The timed calls
+    alternate between input sets, and a memory-bound result faster than this machine's memory can move the
+    bytes is refused: no speed points."""
+    import dataclasses
+
+    from grader.grading import Grader, Options
+    from grader.suites.saxpy import tasks
+
+    (tmp_path / "saxpy").mkdir()
+    shutil.copy(PLANTED / "answer_cache" / "saxpy" / "threaded.py", tmp_path / "saxpy" / "threaded.py")
+    benchmark = dataclasses.replace(tasks.speed("threaded", n=2**22, kwargs={"num_threads": 2}), rounds=3)
+    grader = Grader(dataclasses.replace(tasks.ASSIGNMENT, tasks=(benchmark,)),
+                    Options(submission=tmp_path, solutions=None, seed=1))
+    result = grader.run_task(benchmark)
+    assert result.points == 0, result.message
+    assert re.search(r"timing refused: .*(GB/s claimed|answered from a cache)", result.message), result.message
