@@ -160,7 +160,13 @@ def test_solutions_agree_with_the_oracle_on_drawn_graphs(variant):
         spec.check_bfs(LocalCall(module, variant), case)
         spec.check_pagerank(LocalCall(module, variant), case)
 
+    @settings(max_examples=30, deadline=None)
+    @given(strategies.pagerank_cases(CPU))
+    def pagerank_agrees(case):  # damping, tol and the number of vertices (0 too) drawn
+        spec.check_pagerank(LocalCall(module, variant), case)
+
     agrees()
+    pagerank_agrees()
 
 
 def test_threaded_result_does_not_depend_on_the_thread_count():

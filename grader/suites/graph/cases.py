@@ -157,8 +157,8 @@ def tolerances(profile: Profile, damping: float):
     the L1 change) never keeps a correct iteration from stopping."""
     low = -6.0 if profile.simulated else -10.0
     high = -2.0 if damping == 0 else min(-2.0, math.log10(LOOSEST_CHECK * (1 - damping) / damping))
-    return st.one_of(st.sampled_from([t for t in (1e-10, TOL, 1e-2) if 10**low <= t <= 10**high]),
-                     st.floats(low, high).map(lambda exponent: float(10.0**exponent)))
+    special = [10.0**low] + [t for t in (TOL, 1e-2) if 10**low < t < 10**high] + [10.0**high]
+    return st.one_of(st.sampled_from(special), st.floats(low, high).map(lambda exponent: float(10.0**exponent)))
 
 
 def _cases(profile: Profile, smallest: int, damping: float = DAMPING, tol=st.just(TOL)):
