@@ -145,11 +145,12 @@ def test_starters_score_zero_without_a_traceback(grader):
 
 def test_pictures_show_each_view_the_reference_a_diff_and_the_speedup_plot(tmp_path, monkeypatch):
     """The pictures hook on a small image, with a stand-in context that runs the solutions in this process."""
-    small = {number: (*baseline.view(number), 64, 48, 64) for number in (1, 2)}
+    small = {number: (*baseline.view(number), 64, 48, 64) for number in (1, 2, 3)}
     monkeypatch.setattr(baseline, "make_inputs", lambda number: small[number])
 
     class Context:
         cores = 2
+        results = []  # nothing timed: no roofline
 
         def call(self, variant):
             return LocalCall({"threaded": threaded_solution, "simd": simd_solution}[variant], variant)
@@ -164,15 +165,16 @@ def test_pictures_show_each_view_the_reference_a_diff_and_the_speedup_plot(tmp_p
     monkeypatch.setattr(machine, "cuda_gpu", lambda: None)
     written = pictures.pictures(Context(), str(tmp_path))
     names = sorted(os.path.basename(path) for path in written)
-    assert names == sorted([f"view{n}_{what}.png" for n in (1, 2)
+    assert names == sorted([f"view{n}_{what}.png" for n in (1, 2, 3)
                             for what in ("reference", "threaded", "simd", "threaded_diff", "simd_diff")]
                            + ["speedup_threaded.png"])
     from PIL import Image
 
     frame = np.asarray(Image.open(tmp_path / "view1_threaded.png"))
     assert frame.shape == (48, 64, 3) and len(np.unique(frame.reshape(-1, 3), axis=0)) > 10
-    diff = np.asarray(Image.open(tmp_path / "view2_simd_diff.png"))
-    assert diff.max() == 0  # the solutions agree exactly: an all-black difference
+    diff = np.asarray(Image.open(tmp_path / "view2_simd_diff.png").convert("RGB"))
+    height, width, _ = diff.shape
+    assert diff[height // 2, width // 2 - width // 8].max() == 0  # the solutions agree: the map itself is black
 
 
 def test_a_planted_submission_is_failed_end_to_end_with_the_shrunk_input(grader, tmp_path):
