@@ -315,8 +315,12 @@ def mandelbrot(ctx: Context) -> list[Row]:
     ms = _interleaved_ms({"mandelbrot": lambda: reference.mandelbrot_device(*args)}, ctx)["mandelbrot"]
     counts = baseline.from_device(args, None)
     iterations = PIXEL_ITERATIONS[1, GPU_WIDTH, GPU_HEIGHT]
-    if int(counts.sum(dtype=np.int64)) != iterations:
-        raise RuntimeError(f"the counts add up to {int(counts.sum(dtype=np.int64)):,}, not {iterations:,}")
+    # A GPU's fused multiply-add legitimately changes the count of pixels near the escape boundary (the
+    # oracle's tolerance; an H200 totalled 0.013% fewer): a sum within 0.1% is the same image, a wrong kernel
+    # is far off. The gradings check every pixel against the oracle's tolerance.
+    total = int(counts.sum(dtype=np.int64))
+    if abs(total - iterations) > 1e-3 * iterations:
+        raise RuntimeError(f"the counts add up to {total:,}, not {iterations:,} (within 0.1%)")
     rate = iterations / (ms / 1e3)
     tflops = rate * OPERATIONS_PER_ITERATION / 1e12
     return [Row(f"mandelbrot view 1 {GPU_WIDTH}x{GPU_HEIGHT}, kernel-only",
