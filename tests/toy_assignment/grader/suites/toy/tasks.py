@@ -31,6 +31,6 @@ ASSIGNMENT = Assignment(
                  edge_cases=cases.edge_cases, max_examples=20),
         Benchmark(variant="threaded", points=1, name="speed", inputs=baseline.make_inputs, params={"n": 2**22},
                   learner=Contestant("double"), baseline_module=baseline.__name__, baseline=Contestant("double"),
-                  verify=verify_timed, fallback_speedup=1.0, kwargs={"num_threads": 2}, rounds=3),
+                  verify=verify_timed, fallback_speedup=1.0, kwargs={"num_threads": 2}, rounds=5),
     ),
 )
