@@ -160,11 +160,16 @@ CHILD_VARIABLES = (CHILD_MEMORY_LIMIT, CHILD_OUTPUT_LIMIT, CHILD_PIN_CPU, CHILD_
 
 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:
-    """Read every user-set ``PARLAB_*`` variable; raise :class:`SettingError` for the first bad one, or for
-    a ``PARLAB_*`` name the grader does not know (a typo would otherwise be ignored silently)."""
+    """Read every user-set ``PARLAB_*`` variable; raise :class:`SettingError` for the first bad one, for one
+    the grader sets for its workers (set by hand, a worker would inherit it), or for a ``PARLAB_*`` name the
+    grader does not know (a typo would otherwise be ignored silently)."""
     environ = os.environ if environ is None else environ
     for variable in USER_VARIABLES:
         variable.read(environ)
+    for variable in CHILD_VARIABLES:
+        if variable.name in environ:
+            raise SettingError(f"{variable.name} is set here, but only the grader sets it, for its workers "
+                               f"({variable.meaning}): unset it")
     known = {variable.name for variable in USER_VARIABLES + CHILD_VARIABLES}
     unknown = sorted(name for name in environ if name.startswith("PARLAB_") and name not in known)
     if unknown:

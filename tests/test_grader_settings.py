@@ -49,6 +49,7 @@ def test_every_setting_says_what_it_does():
     ("PARLAB_SANDBOX", "docker", "must be one of auto, bwrap, uid, off"),
     ("PARLAB_TRUSTED_UID", "0", "must be a user id"),
     ("PARLAB_CALL_TIMELIMIT", "5", "PARLAB_CALL_TIMELIMIT is not a setting of the grader"),
+    ("PARLAB_MPI", "1", "only the grader sets it, for its workers"),
 ])
 def test_a_bad_setting_is_one_usage_error_line_and_exit_2(grader, name, value, says):
     run = grader("saxpy", "--quick", "--variant", "threaded", env={name: value})
