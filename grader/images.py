@@ -271,5 +271,7 @@ def write_pictures(assignment, options, out_dir: str, results=()) -> list[str]:
         written.append(save_roofline(os.path.join(directory, "roofline.png"), roof.memory_bytes_per_s / 1e9,
                                      roof.flops_per_s / 1e9, points, f"{assignment.name}: roofline of this machine"))
     if not written:
-        print(f"  {assignment.name}: no pictures (nothing was timed: run without --quick for the roofline)")
+        timed = any(result.timings is not None for result in results)
+        print(f"  {assignment.name}: no pictures" + ("" if timed else " (nothing was timed: the roofline needs "
+                                                    "the speed tasks, run without --quick)"))
     return written
