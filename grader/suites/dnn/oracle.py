@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.compare import UNIT_ROUNDOFF
+
 SAFETY = 4.0  # over the first-order bounds (module doc)
 TINY = float(np.finfo(np.float32).tiny)  # absolute floor: a result that should be 0 may be a subnormal
 
