@@ -71,10 +71,10 @@ def main() -> None:
         peer_args = baseline.to_torch_cuda(*host)
         theirs = _timed(lambda: getattr(baseline, f"torch_{function}")(*peer_args))
         cost = tasks._cost(function, params)
-        if "bytes_moved" in cost:
-            rate = f"{cost['bytes_moved'] / mine / 1e9:.0f} GB/s vs {cost['bytes_moved'] / theirs / 1e9:.0f}"
-        else:
+        if "work" in cost:  # compute-bound: flops per second
             rate = f"{cost['work'][1] / mine / 1e12:.2f} TFLOP/s vs {cost['work'][1] / theirs / 1e12:.2f}"
+        else:
+            rate = f"{cost['bytes_moved'] / mine / 1e9:.0f} GB/s vs {cost['bytes_moved'] / theirs / 1e9:.0f}"
         print(f"  {'':<19} {params}: yours {mine * 1e3:.3f} ms, torch {theirs * 1e3:.3f} ms "
               f"({mine / theirs:.2f}x torch's time; {rate})")
         del device_args

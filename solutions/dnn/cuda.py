@@ -5,8 +5,8 @@
   partial sum, and a tree reduction in shared memory combines the partials (log2(THREADS) steps, a barrier
   between steps). Two reductions (mean, then variance about the mean), then one pass writes y.
 * layernorm_backward: dx the same way (one block per row, two reductions: sum(g) and sum(g * xhat)); dweight and
-  dbias sum down the columns: one thread per feature, looping over rows (neighbouring threads read neighbouring
-  features of a row, coalesced).
+  dbias sum down the columns: a thread per (feature, chunk of rows), neighbouring threads reading neighbouring
+  features of a row (coalesced), then the chunks' partial sums added per feature.
 * attention: one thread per query, one block per (head, TILE queries). The block loads a tile of TILE keys and
   values into shared memory once, and every thread runs its query against it (online softmax: running maximum,
   running sum, accumulator rescaled when the maximum grows): K and V are read from device memory once per
@@ -28,9 +28,9 @@ from numba import config, cuda, float32
 from .common import conv_output_size
 
 if config.ENABLE_CUDASIM:
-    THREADS, TILE = 8, 4  # the simulator runs each thread in Python: tiny blocks, several of them per input
+    THREADS, TILE, ROWS_PER_CHUNK = 8, 4, 2  # the simulator runs each thread in Python: tiny blocks, several
 else:
-    THREADS, TILE = 256, 64
+    THREADS, TILE, ROWS_PER_CHUNK = 256, 64, 256
 MAX_DIM = 256  # attention's head dimension: each thread's accumulator is a local array of this size
 MAX_WEIGHTS = 4096  # conv2d: c_in * kh * kw of one output channel, staged in shared memory
 
@@ -110,24 +110,48 @@ def _layernorm_dx_kernel(dy, x, weight, mean, rstd, dx):
 
 
 @cuda.jit
-def _layernorm_dparams_kernel(dy, x, mean, rstd, dweight, dbias):
-    j = cuda.grid(1)
+def _layernorm_dparams_partial_kernel(dy, x, mean, rstd, rows_per_chunk, partial_dweight, partial_dbias):
+    """Block (feature block, row chunk): each thread sums its feature over the chunk's rows (neighbouring threads
+    read neighbouring features of a row: coalesced) into partial[chunk, feature]."""
+    j = cuda.blockIdx.x * THREADS + cuda.threadIdx.x
+    chunk = cuda.blockIdx.y
     if j < x.shape[1]:
         dw = float32(0.0)
         db = float32(0.0)
-        for r in range(x.shape[0]):
+        for r in range(chunk * rows_per_chunk, min((chunk + 1) * rows_per_chunk, x.shape[0])):
             dw += dy[r, j] * (x[r, j] - mean[r]) * rstd[r]
             db += dy[r, j]
+        partial_dweight[chunk, j] = dw
+        partial_dbias[chunk, j] = db
+
+
+@cuda.jit
+def _sum_chunks_kernel(partial_dweight, partial_dbias, dweight, dbias):
+    j = cuda.grid(1)
+    if j < dweight.shape[0]:
+        dw = float32(0.0)
+        db = float32(0.0)
+        for chunk in range(partial_dweight.shape[0]):
+            dw += partial_dweight[chunk, j]
+            db += partial_dbias[chunk, j]
         dweight[j] = dw
         dbias[j] = db
 
 
 def layernorm_backward_device(dy, x, weight, mean, rstd, dx, dweight, dbias):
+    """dx: one block a row. dweight and dbias sum down the columns in two steps: row chunks of ROWS_PER_CHUNK
+    summed in parallel (enough blocks to fill the GPU), then the chunks' partial sums added per feature."""
     rows, features = x.shape
     if rows:
         _layernorm_dx_kernel[rows, THREADS](dy, x, weight, mean, rstd, dx)
     if features:
-        _layernorm_dparams_kernel[(features + THREADS - 1) // THREADS, THREADS](dy, x, mean, rstd, dweight, dbias)
+        chunks = max(1, (rows + ROWS_PER_CHUNK - 1) // ROWS_PER_CHUNK)
+        partial_dweight = cuda.device_array((chunks, features), np.float32)
+        partial_dbias = cuda.device_array((chunks, features), np.float32)
+        feature_blocks = (features + THREADS - 1) // THREADS
+        _layernorm_dparams_partial_kernel[(feature_blocks, chunks), THREADS](dy, x, mean, rstd, ROWS_PER_CHUNK,
+                                                                              partial_dweight, partial_dbias)
+        _sum_chunks_kernel[feature_blocks, THREADS](partial_dweight, partial_dbias, dweight, dbias)
     return dx, dweight, dbias
 
 
