@@ -39,30 +39,25 @@ _installed = False
 def install() -> None:
     """Make exceptions in threads and thread-pool jobs fail the call that started them (see module doc).
 
-    Idempotent. Costs nothing until a thread fails: one dictionary look-up per ``join``.
+    Idempotent. Costs nothing until a thread fails: one attribute look-up per ``join``.
     """
     global _installed
     if _installed:
         return
     _installed = True
-    failed: dict[int, BaseException] = {}  # id(thread) -> the exception that ended it, until joined
-    lock = threading.Lock()
 
     def record(args: threading.ExceptHookArgs) -> None:
         if args.exc_value is None or args.thread is None:
             return
         args.exc_value._parlab_thread = args.thread.name  # read back by describe()
-        with lock:
-            failed[id(args.thread)] = args.exc_value
+        # kept on the thread itself, so the exception goes with it, until a join takes it
+        args.thread._parlab_error = args.exc_value
 
     original_join = threading.Thread.join
 
     def join(self: threading.Thread, timeout: float | None = None) -> None:
         original_join(self, timeout)
-        if self.is_alive():
-            return
-        with lock:
-            error = failed.pop(id(self), None)
+        error = None if self.is_alive() else self.__dict__.pop("_parlab_error", None)
         if error is not None:
             raise error
 
