@@ -147,8 +147,9 @@ def _replay(path: str, names: list[str], options: Options) -> int:
     try:
         saved = replay.read(path)
         if names != [saved.assignment] or (options.variants and saved.variant not in options.variants):
+            rerun = replay.command(saved.assignment, saved.variant, Path(path))
             raise replay.ReplayError(f"--replay {path} holds a case of {saved.assignment} --variant "
-                                     f"{saved.variant}: run {replay.command(saved.assignment, saved.variant, path)}")
+                                     f"{saved.variant}: run {rerun}")
         assignment = registry.load(saved.assignment)
         task = replay.task_of(saved, assignment.tasks)
         case = saved.case()
@@ -178,8 +179,9 @@ def _main(argv) -> int:
     options = _options(args, names)
     if args.replay:
         return _replay(args.replay, names, options)
-    if args.variant:  # grade only the assignments that have one of the variants asked for
-        names = [n for n in names if set(options.variants) & set(registry.load(n).variants)]
+    if options.variants:  # grade only the assignments that have one of the variants asked for
+        asked = set(options.variants)
+        names = [n for n in names if asked & set(registry.load(n).variants)]
     if args.images:
         Path(args.images).mkdir(parents=True, exist_ok=True)
 
