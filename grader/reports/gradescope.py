@@ -28,7 +28,7 @@ from typing import Any
 
 from grader import registry
 from grader.reports import write_atomically
-from grader.reports.terminal import timing_line, total
+from grader.reports.terminal import details, total
 from grader.results import Status, TaskResult, Word
 from grader.spec import Benchmark, Inspection, Task
 
@@ -87,7 +87,7 @@ def _test(result: TaskResult, index: int) -> dict:
     else:
         test.update(score=result.points, max_score=result.max_points,
                     status="passed" if result.status is Status.PASSED else "failed")
-    test["output"] = "\n".join(filter(None, [timing_line(result.timings), result.message]))
+    test["output"] = "\n".join(filter(None, details(result)))
     test["tags"] = [result.assignment, result.variant, str(_kind(result, task))]
     if result.timings is not None:
         test["extra_data"] = {"timings": dataclasses.asdict(result.timings)}

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from itertools import groupby
 
 from grader.reports import write_atomically
-from grader.reports.terminal import timing_line
+from grader.reports.terminal import details
 from grader.results import Status, TaskResult
 
 
@@ -51,7 +51,7 @@ def junit_xml(results: list[TaskResult]) -> ET.ElementTree[ET.Element]:
         for result in group:
             case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{result.variant}",
                                  name=result.task, time=f"{result.seconds:.3f}")
-            text = "\n".join(filter(None, [timing_line(result.timings), result.message]))
+            text = "\n".join(filter(None, details(result)))
             first_line = result.message.splitlines()[0] if result.message else str(result.status)
             if result.status.lost_points:
                 ET.SubElement(case, "failure", type=str(result.status), message=first_line).text = text

@@ -3,7 +3,7 @@
 A speed task's report explains itself, in four lines under the verdict:
 
     serial 80.00 ms | reference 40.00 ms | yours 100.00 ms | speedup 0.80x over serial | 1.2 GB/s (reference 3.0)
-    ratio = your time / the reference's, within each round (run back to back), median of 7 rounds: 2.50x (rounds 2.41x-2.62x)
+    ratio = your time / the reference's, within each round (run back to back), median of 7 rounds: 2.50x (...)
     roofline: 1.2 GB/s is 6% of what this machine's memory can deliver (20.0 GB/s, a copy on all 2 cores)
     warning: the machine was busy while timing (load 5.1 on 2 cores): ...
 
@@ -113,6 +113,13 @@ def speed_lines(timings: Timings | None) -> list[str]:
                               busy_line(timings)) if line]
 
 
+def details(result: TaskResult) -> list[str]:
+    """What the report says under a task's line: the verdict, then (for a speed task) the measurement
+    explained, then the rest of the message. The other reports show the same lines."""
+    message = result.message.splitlines()
+    return message[:1] + speed_lines(result.timings) + message[1:]
+
+
 def render(title: str, results: list[TaskResult], seed: int) -> str:
     lines = [title, "-" * len(title)]
     task_width = max((len(result.task) for result in results), default=0)
@@ -120,7 +127,7 @@ def render(title: str, results: list[TaskResult], seed: int) -> str:
         points = f"{result.points:g}/{result.max_points:g}" if result.status is not Status.SKIPPED else "-"
         mark = MARKS[result.status]
         lines.append(f"{mark:<{MARK_WIDTH}}  {result.variant:<9} {result.task:<{task_width}} {points:>8}")
-        detail = result.message.splitlines()[:1] + speed_lines(result.timings) + result.message.splitlines()[1:]
+        detail = details(result)
         lines.extend(f"      {text}" for text in detail if text)
     score, max_score = total(results)
     lines.append(f"score {score:g}/{max_score:g}   (seed {seed}: rerun with --seed {seed} to reproduce)")
