@@ -231,7 +231,7 @@ def reference_ops():
     return torch_ops
 
 
-@pytest.mark.parametrize("check", ["gradcheck", "training", "model"])
+@pytest.mark.parametrize("check", [pytest.param("opcheck", marks=pytest.mark.slow), "gradcheck", "training", "model"])
 def test_reference_torch_ops_pass(reference_ops, check):
     from grader.suites.dnn import torch_checks
 
