@@ -44,7 +44,8 @@ CASES = {
                             r"`result\[i\] = a \* x\[i\] \+ y` \(TypingError\): No implementation of function "
                             r".*setitem.* \(in thread Thread-\d+"), "result[i] = a * x[i] + y"),
     # a starter's TODO raised in a thread still points at the TODO, as it does in the main thread
-    "todo_in_thread": (r"not implemented: TODO in \S*todo_in_thread/saxpy/threaded\.py:{line}", "raise NotImplementedError"),
+    "todo_in_thread": (r"not implemented: TODO in \S*todo_in_thread/saxpy/threaded\.py:{line}",
+                       "raise NotImplementedError"),
     # numba started with one thread, as on a 1-core machine: the grader's 3 threads are more than it has
     "numba_thread_count": ((r"raised ValueError: The number of threads must be between 1 and 1 .*"
                             r"numba\.config\.NUMBA_NUM_THREADS = 1 here"), "numba.set_num_threads("),

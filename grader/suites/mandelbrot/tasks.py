@@ -2,12 +2,13 @@
 
 Each variant earns 6 points for correctness and 4 for speed. The threaded variant's speed is split over two
 views (2 points each): view 1 is easy to balance, view 3 is not, on any number of cores (see baseline.py: the
-course's view 2 is unbalanced on 8 cores but nearly balanced on 2, so it cannot grade the lesson on a laptop). The CUDA variant's speed is timed twice:
-kernel-only (output already allocated on the GPU) for the points, and end-to-end (copying the image back) for
-information, both on view 1 at 4800x3600 (9x the pixels). At the course's 1600x1200 an H100 finishes in about
-0.1 ms, no longer than the host's cost of a numba launch: identical learner and reference code then timed 1.79x
-apart on an H100, and still 1.19x apart at 3200x2400 (a fixed ~50 us a call on the learner's side). At 4800x3600
-the kernel runs about 0.6 ms and that cost fades below the first scoring band.
+course's view 2 is unbalanced on 8 cores but nearly balanced on 2, so it cannot grade the lesson on a laptop).
+The CUDA variant's speed is timed twice: kernel-only (output already allocated on the GPU) for the points, and
+end-to-end (copying the image back) for information, both on view 1 at 4800x3600 (9x the pixels). At the
+course's 1600x1200 an H100 finishes in about 0.1 ms, no longer than the host's cost of a numba launch: identical
+learner and reference code then timed 1.79x apart on an H100, and still 1.19x apart at 3200x2400 (a fixed ~50 us
+a call on the learner's side). At 4800x3600 the kernel runs about 0.6 ms and that cost fades below the first
+scoring band.
 
 Correctness follows the tolerance of grader/suites/mandelbrot/oracle.py: exact counts, except at pixels where a
 rounding difference (such as a GPU's fused multiply-add) can legitimately change the count.
@@ -17,14 +18,12 @@ See assignments/mandelbrot/README.md.
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 
 from grader import machine, simd
-from grader.suites.mandelbrot import baseline
-from grader.suites.mandelbrot import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
+from grader.suites.mandelbrot import baseline, oracle
 from grader.suites.mandelbrot import cases as strategies
 
 GPU_WIDTH, GPU_HEIGHT = 3 * baseline.WIDTH, 3 * baseline.HEIGHT  # the GPU benchmarks' image (module doc)
