@@ -3,7 +3,8 @@
 The work is pixels x iterations, and the iterations vary enormously: a pixel inside the set costs ``max_iters``
 steps, one far outside costs one. So the question is not how to split the pixels evenly but how to split the
 *work* evenly without knowing it in advance. Contiguous blocks of rows (thread t gets rows [t*H/T, (t+1)*H/T))
-fail on view 2, where a few bands of rows hold most of the work. Interleaving rows (thread t gets rows t, t+T,
+fail on view 3, whose costly rows lie in its lower half, and on view 2 on many cores, where a few bands of rows
+hold most of the work. Interleaving rows (thread t gets rows t, t+T,
 t+2T, ...) spreads every band over all threads: neighbouring rows cost nearly the same, so each thread receives
 a fair sample of the whole image. The decomposition is static, needs no synchronisation beyond the final join,
 and each thread writes disjoint rows of one shared output array.
