@@ -56,8 +56,8 @@ def mandelbrot(x0, y0, x1, y1, width, height, max_iters, num_threads=None):
     # TODO (step 1): split the rows [0, height) into num_threads contiguous blocks that together cover every
     # row (height need not divide evenly). Start one threading.Thread per block running
     #     compute_rows(x0, y0, dx, dy, width, max_iters, row_start, row_stop, counts)
-    # then join them all. Measure the speedup on both views (README, "Step 1"): view 2 disappoints. Why?
+    # then join them all. Measure the speedup on views 1 and 3 (README, "Step 1"): view 3 disappoints. Why?
     # TODO (step 2): write your own @njit(nogil=True, cache=True) worker with a decomposition that balances
-    # the work on both views, with no synchronisation beyond the final join (README, "Step 2").
+    # the work on every view, with no synchronisation beyond the final join (README, "Step 2").
     raise NotImplementedError("TODO: split the rows among num_threads threads (README, step 1 then step 2)")
     return counts
