@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 
 from grader.spec import Mismatch, Profile
 from grader.suites.dnn import cases, oracle, tasks
@@ -124,7 +124,7 @@ def test_torch_float32_operators_pass_every_edge_case(function):
 
 
 @pytest.mark.parametrize("function", tasks.FUNCTIONS)
-@given(data=cases.st.data())
+@given(data=st.data())
 @settings(max_examples=15, deadline=None)
 def test_plain_numpy_submission_passes_drawn_cases(function, data):
     check, strategy, _ = tasks.CHECKS[function]
@@ -165,13 +165,12 @@ WRONG = {
                            "dweight without xhat": _dropped_dweight},
     "attention": {"unshifted softmax": _planted_module("dnn_unshifted_softmax").attention,
                   "causal mask missing on the last tile": _planted_module("dnn_causal_last_tile").attention,
-                  "no 1/sqrt(dim)": lambda q, k, v, causal: _torch_float32("attention")(q * np.sqrt(q.shape[-1])
-                                                                                       .astype(np.float32), k, v,
-                                                                                       causal)},
+                  "no 1/sqrt(dim)": lambda q, k, v, causal: _torch_float32("attention")(
+                      q * np.float32(np.sqrt(q.shape[-1])), k, v, causal)},
     "conv2d": {"padding off by one": _planted_module("dnn_padding_off_by_one").conv2d,
                "float64 result": _planted_module("dnn_wrong_dtype").conv2d,
-               "bias dropped": lambda x, w, bias, stride, padding: _torch_float32("conv2d")(x, w, 0 * bias, stride,
-                                                                                            padding)},
+               "bias dropped": lambda x, w, bias, stride, padding: _torch_float32("conv2d")(
+                   x, w, np.zeros_like(bias), stride, padding)},
 }
 
 
@@ -201,7 +200,7 @@ def test_threaded_solution_passes_the_edge_cases_for_any_thread_count(function, 
 
 
 @pytest.mark.parametrize("function", tasks.FUNCTIONS)
-@given(data=cases.st.data())
+@given(data=st.data())
 @settings(max_examples=15, deadline=None)
 def test_simd_solution_passes_drawn_cases(function, data):
     check, strategy, _ = tasks.CHECKS[function]
