@@ -69,6 +69,8 @@ def conv2d(x, w, bias, stride, padding, num_threads=None):
     x[n, ci, oy * stride - padding + ky, ox * stride - padding + kx] (zero outside the image), NCHW.
     Return float32[n, c_out, h_out, w_out] with h_out = conv_output_size(h, kh, stride, padding)."""
     # TODO (4 of 4): im2col: threads unfold the images into columns float32[n, c_in * kh * kw, h_out * w_out]
-    # (zeros where a tap falls in the padding), then one matrix product w.reshape(c_out, -1) @ columns
-    # (np.matmul: numpy's BLAS), plus the bias. Or write direct loops first and time both (README, Part 3).
+    # (zeros where a tap falls in the padding); then the matrix product, split over threads by (image, block of
+    # output channels): out[image, co, :] = bias[co] + w2[co, :] @ columns[image] with w2 = w.reshape(c_out, -1),
+    # the innermost loop along output positions. Write the direct loops first and time both; try np.matmul for
+    # the product too (numpy's BLAS: README, Part 3).
     raise NotImplementedError("TODO: conv2d (Part 3)")
