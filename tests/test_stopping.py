@@ -86,9 +86,9 @@ def _stop(variant: str, stop: str, tmp: Path, env: dict | None = None) -> dict:
     def running() -> bool:
         processes = _marked(marker)
         seen.update(line.split(" ", 1)[1][:60] for line in processes)
-        return any(launched in line for line in processes) and any("speed ..." in line for line in stderr)
+        return any(launched in line for line in processes) and any("speed" in line and line.rstrip().endswith(" ...") for line in stderr)
 
-    started = _wait_for(running, timeout=240)
+    started = _wait_for(lambda: running() or grader.poll() is not None, timeout=240) and grader.poll() is None
     if started and stop != "time limit":
         time.sleep(1.0)  # well inside the task: inputs being built, or timed calls
         grader.send_signal(getattr(signal, stop))
