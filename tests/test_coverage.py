@@ -225,4 +225,5 @@ def test_pagerank_checks_stay_meaningful_and_cheap_on_the_simulator():
     # Each PageRank iteration is two kernel launches on the simulator (~0.1 s each): its edge cases converge
     # fast, and so does what it draws.
     assert max(_iterations(case) for case in graph.pagerank_edge_cases(SIMULATOR)) <= 25
+    assert max(_iterations(case) for case in graph.pagerank_edge_cases(CPU)) <= 400  # MPI: a collective each
     assert np.median([_iterations(case) for case in sample(graph.pagerank_cases(SIMULATOR), 60)]) <= 15
