@@ -208,9 +208,29 @@ def _set_up() -> Boundary:
                         "read-only file system, solutions/ hidden; reference and baselines as uid "
                         f"{trusted_uid}")
     else:
+        locked = _lock_solutions(trusted_uid)
         made.summary = (f"uids only ({refusal}): learner code as its own uid, reference and baselines as uid "
-                        f"{trusted_uid}; the network and world-readable files stay reachable")
+                        f"{trusted_uid}; {locked}; the network and world-readable files stay reachable")
     return made
+
+
+def _lock_solutions(trusted_uid: int) -> str:
+    """Without namespaces nothing hides ``solutions/`` but its permissions: give it the trusted uid's group
+    and take every right from others, so the reference can read it and learner code cannot. (With
+    namespaces it is simply not mounted for learner code, and left as it is.)"""
+    solutions = CHECKOUT / "solutions"
+    if not solutions.is_dir():
+        return "no solutions/ here"
+    try:
+        for path in [solutions, *solutions.rglob("*")]:
+            if path.is_symlink():
+                continue
+            mode = path.stat().st_mode
+            os.chown(path, -1, trusted_uid)
+            os.chmod(path, (mode & ~0o007) | (0o050 if path.is_dir() else 0o040))
+    except OSError as error:
+        return f"solutions/ could not be made unreadable to learner code ({error.strerror})"
+    return f"solutions/ made unreadable to all but group {trusted_uid}"
 
 
 def _probe_bwrap(bwrap: str) -> str | None:
