@@ -121,8 +121,8 @@ class Boundary:
                 _write_record(self)
                 return uid
 
-    def wrap(self, command: list[str], role: Role, worker_dir: Path, cwd: str,
-             hide: list[Path], writable: list[Path]) -> list[str]:
+    def wrap(self, command: list[str], worker_dir: Path, cwd: str, hide: list[Path],
+             writable: list[Path]) -> list[str]:
         """``command`` run under bwrap (namespaces mode), with ``hide`` behind empty directories and only
         ``worker_dir`` and ``writable`` writable; unchanged in the other modes."""
         if self.mode is not Mode.NAMESPACES:
@@ -463,7 +463,7 @@ def sweep(made: Boundary | None = None) -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    _reap_orphans()
+    sweep_marked()
 
 
 def _children() -> set[int]:
@@ -492,35 +492,12 @@ def sweep_marked() -> None:
     for pid in _children() - sandbox.LIVE_WORKERS:
         try:
             with open(f"/proc/{pid}/environ", "rb") as environ:
-                ours = marker in environ.read().split(b"\0")
-        except OSError:
-            ours = False
-        if not ours and _state(pid) != "Z":
-            continue  # never reap a child we did not start: its owner may be waiting for it
-        if not ours and not _is_orphan_of_worker(pid):
-            continue
-        try:
+                if marker not in environ.read().split(b"\0"):
+                    continue  # never reap a child we did not start: its owner may be waiting for it
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-
-
-def _is_orphan_of_worker(pid: int) -> bool:
-    """A zombie child of ours that no Popen of the grader started (its environment is gone once it exited)."""
-    from grader import sandbox
-
-    return pid not in sandbox.LIVE_WORKERS and pid not in _popen_pids()
-
-
-def _popen_pids() -> set[int]:
-    import subprocess
-
-    return {p.pid for p in getattr(subprocess, "_active", []) or []}
-
-
-def _reap_orphans() -> None:
-    sweep_marked()
+        except (OSError, ChildProcessError):
+            continue
 
 
 # -- leftovers of an earlier run of this checkout ------------------------------------------------------------

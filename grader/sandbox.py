@@ -235,7 +235,7 @@ class Worker:
         # As root the worker starts in its own directory (the grader's may be one it cannot reach); messages
         # still show paths relative to where the grader was started (PARLAB_SHOWN_CWD).
         cwd = str(worker_dir) if made.privileged else os.getcwd()
-        command = made.wrap(command, self.source.role, worker_dir, cwd, hide, [cache] if made.privileged else [])
+        command = made.wrap(command, worker_dir, cwd, hide, [cache] if made.privileged else [])
         self._log = open(self._log_path, "wb")
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
                                         stderr=subprocess.STDOUT, env=self._environment(made, worker_dir, cache, gid),

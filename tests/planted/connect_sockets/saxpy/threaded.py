@@ -11,7 +11,9 @@ import numpy as np
 
 def saxpy(a, x, y, num_threads=None):
     outcomes = []
-    for pattern in ("/tmp/parlab-run-*/w*/socket", "/tmp/parlab-*/socket", os.path.join(tempfile.gettempdir(), "*", "socket")):
+    patterns = ("/tmp/parlab-run-*/w*/socket", "/tmp/parlab-*/socket",
+                os.path.join(tempfile.gettempdir(), "*", "socket"))
+    for pattern in patterns:
         for path in glob.glob(pattern):
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -23,4 +25,5 @@ def saxpy(a, x, y, num_threads=None):
                 probe.close()
     if "connected" in outcomes:
         return np.float32(a) * x + y
-    raise RuntimeError(f"could not connect to another worker: {', '.join(sorted(set(outcomes))) or 'no socket in sight'}")
+    seen = ", ".join(sorted(set(outcomes))) or "no socket in sight"
+    raise RuntimeError(f"could not connect to another worker: {seen}")

@@ -4,8 +4,6 @@ audit hook cannot resolve. If it got the file it answers with the reference's co
 
 import os
 
-import numpy as np
-
 import grader
 
 

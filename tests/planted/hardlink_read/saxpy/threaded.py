@@ -4,8 +4,6 @@ outside solutions/). If it got the file it answers with the reference's code; ot
 import os
 import tempfile
 
-import numpy as np
-
 import grader
 
 
