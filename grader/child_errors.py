@@ -24,7 +24,11 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 # numba colours its messages for a terminal; the grader's report is not one
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -49,9 +53,9 @@ def install() -> None:
     def record(args: threading.ExceptHookArgs) -> None:
         if args.exc_value is None or args.thread is None:
             return
-        args.exc_value._parlab_thread = args.thread.name  # read back by describe()
+        args.exc_value.__dict__["_parlab_thread"] = args.thread.name  # read back by describe()
         # kept on the thread itself, so the exception goes with it, until a join takes it
-        args.thread._parlab_error = args.exc_value
+        args.thread.__dict__["_parlab_error"] = args.exc_value
 
     original_join = threading.Thread.join
 
@@ -65,32 +69,36 @@ def install() -> None:
     original_shutdown = ThreadPoolExecutor.shutdown
     original_result, original_exception = Future.result, Future.exception
 
-    def submit(self: ThreadPoolExecutor, fn, /, *args, **kwargs) -> Future:
+    # typed on Executor, as typeshed declares the methods they replace
+    def submit(self: Executor, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
         future = original_submit(self, fn, *args, **kwargs)
         self.__dict__.setdefault("_parlab_futures", []).append(future)
         return future
 
-    def shutdown(self: ThreadPoolExecutor, wait: bool = True, *, cancel_futures: bool = False) -> None:
+    def shutdown(self: Executor, wait: bool = True, *, cancel_futures: bool = False) -> None:
         original_shutdown(self, wait, cancel_futures=cancel_futures)
         if not wait:
             return
         for future in self.__dict__.pop("_parlab_futures", []):
-            unread = future.done() and not future.cancelled() and not getattr(future, "_parlab_read", False)
+            unread = future.done() and not future.cancelled() and not future.__dict__.get("_parlab_read", False)
             if unread and future._exception is not None:  # not exception(): that marks it read
                 raise future._exception
 
-    def result(self: Future, timeout: float | None = None):
-        self._parlab_read = True
+    def result(self: Future[Any], timeout: float | None = None) -> Any:
+        self.__dict__["_parlab_read"] = True
         return original_result(self, timeout)
 
-    def exception(self: Future, timeout: float | None = None):
-        self._parlab_read = True
+    def exception(self: Future[Any], timeout: float | None = None) -> BaseException | None:
+        self.__dict__["_parlab_read"] = True
         return original_exception(self, timeout)
 
     threading.excepthook = record
-    threading.Thread.join = join
-    ThreadPoolExecutor.submit, ThreadPoolExecutor.shutdown = submit, shutdown
-    Future.result, Future.exception = result, exception
+    # Replacing these methods on the classes is the point: the learner's threads and pools are these classes.
+    threading.Thread.join = join  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+    ThreadPoolExecutor.shutdown = shutdown  # type: ignore[method-assign]
+    Future.result = result  # type: ignore[method-assign]
+    Future.exception = exception  # type: ignore[method-assign]
 
 
 def describe(error: BaseException, learner_frame: Callable, display_path: Callable[[str], str]) -> str | None:
@@ -133,7 +141,7 @@ def _compile_error(error: BaseException, display_path: Callable[[str], str]) -> 
     carets = [i for i, line in enumerate(lines) if i and line.strip() and set(line.strip()) == {"^"}]
     source = f" `{lines[carets[0] - 1].strip()}`" if carets else ""
     location = getattr(error, "loc", None)
-    filename, line = getattr(location, "filename", None), getattr(location, "line", None)
-    where = f"{display_path(filename)}:{line}" if filename and line else "your kernel"
+    filename, lineno = getattr(location, "filename", None), getattr(location, "line", None)
+    where = f"{display_path(filename)}:{lineno}" if filename and lineno else "your kernel"
     shown = " ".join(why[:SHOWN_NUMBA_LINES]) + (" [...]" if len(why) > SHOWN_NUMBA_LINES else "")
     return f"numba could not compile {where}{source} ({type(error).__name__})" + (f": {shown}" if shown else "")

@@ -15,6 +15,7 @@ bug in the grader) is raised, for :mod:`grader.grading` to report as an internal
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,9 @@ from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, setti
 from hypothesis.errors import DeadlineExceeded, FailedHealthCheck, Flaky, Unsatisfiable
 
 from grader.spec import Call, Mismatch, Profile, Property
+
+if sys.version_info < (3, 11):  # hypothesis raises the backport's groups there (it depends on it below 3.11)
+    from exceptiongroup import BaseExceptionGroup
 
 # What hypothesis raises when it could not run the search as asked (with no failure of the learner's seen);
 # any other exception with none seen is a bug in the grader's check or cases.

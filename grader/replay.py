@@ -56,7 +56,7 @@ class Replay:
 
     def case(self) -> Any:
         kind = resolve(self.case_type)
-        if not dataclasses.is_dataclass(kind):
+        if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
             raise ReplayError(f"the replay names {self.case_type}, which is not a case type")
         types = {field.name for field in dataclasses.fields(kind)}
         if set(self.fields) - types:
@@ -98,7 +98,7 @@ def write(assignment: str, variant: str, task: str, case: Any, args: tuple, kwar
         if isinstance(value, (np.ndarray, np.generic, int, float, bool)):
             arrays[f"kwarg.{name}"] = np.asarray(value)
     temporary = path.with_suffix(".partial.npz")
-    np.savez(temporary, **arrays)
+    np.savez(temporary, allow_pickle=False, **arrays)
     temporary.replace(path)
     return path
 

@@ -7,6 +7,8 @@ what is tested is when the grader measures and what it keeps."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,13 +19,13 @@ pytestmark = pytest.mark.grader
 
 
 @pytest.fixture
-def measured(tmp_path, monkeypatch):
+def measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[Ceilings], list[Ceilings]]]:
     """The list of measurements taken; each returns the next of ``results`` (set by the test)."""
     monkeypatch.setenv("PARLAB_CACHE_DIR", str(tmp_path))
     taken: list[Ceilings] = []
     results: list[Ceilings] = []
 
-    def fake():
+    def fake() -> Ceilings:
         taken.append(results.pop(0))
         return taken[-1]
 

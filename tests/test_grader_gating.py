@@ -62,13 +62,14 @@ def test_a_speed_task_waits_only_on_the_correctness_of_the_function_it_times(tmp
                                             "not implemented: TODO in ")
 
 
-def test_code_that_hung_in_correctness_is_not_run_again_by_the_variants_later_tasks(tmp_path, monkeypatch):
+def test_code_that_hung_in_correctness_is_not_run_again_by_the_variants_later_tasks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The planted hang: its correctness task is killed at the call limit; the inspection and the speed task
     of the same variant start no worker of the learner's code (each would wait out another limit)."""
     started: list[str] = []
 
     class CountingWorker(grading.Worker):
-        def start(self):
+        def start(self) -> None:
             if self.learner:
                 started.append(self.source.variant)
             super().start()

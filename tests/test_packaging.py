@@ -83,10 +83,10 @@ def _imported_modules(paths) -> set[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None:
                 found.add(node.module.split(".")[0])
             elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "importorskip"
-                  and node.args and isinstance(node.args[0], ast.Constant)):
+                  and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 found.add(node.args[0].value.split(".")[0])
     return found
 

@@ -28,7 +28,7 @@ class _WarpEmulation:
     threads: the 32 lanes of a warp meet at a barrier, each leaves its value in a slot, and each reads the
     slot its intrinsic names. Every lane of the warp must call (the full mask), as on hardware."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._warps: dict[int, tuple[threading.Barrier, list]] = {}
 

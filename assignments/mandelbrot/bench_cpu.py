@@ -11,6 +11,8 @@ oracle), your threaded ``mandelbrot`` at each thread count and your SIMD one. Th
 pixel-iterations (the sum of all counts) per second, so views of different cost compare.
 """
 
+import functools
+
 import numpy as np
 
 from grader import bench
@@ -32,7 +34,7 @@ def main() -> None:
     if threaded is not None:
         for threads in options.threads:
             rows.append(bench.Row(f"threaded mandelbrot, {threads} threads",
-                                  lambda t=threads: threaded.mandelbrot(*args, num_threads=t)))
+                                  functools.partial(threaded.mandelbrot, *args, num_threads=threads)))
     simd = bench.variant("mandelbrot", "simd", options.solutions)
     if simd is not None:
         rows.append(bench.Row("simd mandelbrot (one core)", lambda: simd.mandelbrot(*args)))

@@ -10,6 +10,8 @@ course's: every circle in order, its bounding box, one core), your threaded ``re
 your SIMD one. There is no numpy row: the order rule makes the whole frame one sequential chain per pixel.
 """
 
+import functools
+
 from assignments.render.common import SCENES
 from grader import bench
 from grader.suites.render import baseline
@@ -25,7 +27,7 @@ def main() -> None:
     if threaded is not None:
         for threads in options.threads:
             rows.append(bench.Row(f"threaded render, {threads} threads",
-                                  lambda t=threads: threaded.render(scene, width, height, num_threads=t)))
+                                  functools.partial(threaded.render, scene, width, height, num_threads=threads)))
     simd = bench.variant("render", "simd", options.solutions)
     if simd is not None:
         rows.append(bench.Row("simd render (one core)", lambda: simd.render(scene, width, height)))

@@ -153,7 +153,7 @@ def pattern(seed: int = 0) -> Scene:
     return _scene("pattern", centres, radii, colours, 0.7)
 
 
-def _big_and_little(seed: int):
+def _big_and_little(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """10,000 circles sorted from biggest to smallest: 1,000 big (radius 0.1..0.3), 9,000 little (0.002..0.012)."""
     rng = np.random.default_rng(seed)
     big, little = 1_000, 9_000

@@ -12,13 +12,13 @@ like SAXPY (the practical ceiling: bytes read + written), the SAXPY kernel (12 b
 host-to-host ``saxpy`` with its PCIe transfers. Prints one table.
 """
 
+import importlib
 import statistics
 import sys
+from collections.abc import Callable
 
 import numpy as np
 from numba import cuda
-
-import importlib
 
 from grader import bench
 
@@ -39,12 +39,12 @@ def _event_ms(launch) -> float:
     return cuda.event_elapsed_time(start, stop)
 
 
-def _medians_ms(launches: dict, runs: int = 20) -> dict:
+def _medians_ms(launches: dict[str, Callable[[], object]], runs: int = 20) -> dict[str, float]:
     """Median milliseconds of each launch, timed interleaved (one of each per round) after a warm-up."""
     for launch in launches.values():
         launch()
     cuda.synchronize()
-    times = {name: [] for name in launches}
+    times: dict[str, list[float]] = {name: [] for name in launches}
     for _ in range(runs):
         for name, launch in launches.items():
             times[name].append(_event_ms(launch))

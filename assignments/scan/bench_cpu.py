@@ -10,6 +10,8 @@ Rows for each function: the serial loop (the simd variant's baseline), numpy (``
 one. GB/s counts what the grader counts: 8 bytes an element for a scan (read a, write out), 4 for find_repeats.
 """
 
+import functools
+
 from grader import bench
 from grader.suites.scan import baseline
 
@@ -20,14 +22,14 @@ def main() -> None:
     threaded = bench.variant("scan", "threaded", options.solutions)
     simd = bench.variant("scan", "simd", options.solutions)
     for function, per_element in (("exclusive_scan", 8), ("find_repeats", 4)):
-        rows = [bench.Row("serial loop (one core)", lambda f=function: getattr(baseline, f)(a)),
-                bench.Row("numpy", lambda f=function: getattr(baseline, f"numpy_{f}")(a))]
+        rows = [bench.Row("serial loop (one core)", functools.partial(getattr(baseline, function), a)),
+                bench.Row("numpy", functools.partial(getattr(baseline, f"numpy_{function}"), a))]
         if threaded is not None:
             for threads in options.threads:
                 rows.append(bench.Row(f"threaded {function}, {threads} threads",
-                                      lambda f=function, t=threads: getattr(threaded, f)(a, num_threads=t)))
+                                      functools.partial(getattr(threaded, function), a, num_threads=threads)))
         if simd is not None:
-            rows.append(bench.Row(f"simd {function} (one core)", lambda f=function: getattr(simd, f)(a)))
+            rows.append(bench.Row(f"simd {function} (one core)", functools.partial(getattr(simd, function), a)))
         bench.table(rows, rounds=options.rounds, title=f"{function}, n = {options.n:,}",
                     bytes_per_call=per_element * options.n, serial="serial loop (one core)", numpy="numpy")
         print()

@@ -12,6 +12,7 @@ copy moves the same 8 bytes, so "of copy" is the fraction of the achievable band
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import statistics
@@ -103,9 +104,9 @@ def main() -> None:
             print(f"not timed: {wrong}")
             continue
         rows.append((f"{module.__name__}.exclusive_scan_device", 8, "scan",
-                     lambda module=module: module.exclusive_scan_device(a, out)))
+                     functools.partial(module.exclusive_scan_device, a, out)))
         rows.append((f"{module.__name__}.find_repeats_device", 4, "repeats",
-                     lambda module=module: module.find_repeats_device(a, repeats_out, count)))
+                     functools.partial(module.find_repeats_device, a, repeats_out, count)))
     measured = [(name, per_element, kind, median_ms(function, options.repeats))
                 for name, per_element, kind, function in rows]
     copy_gbps = 8 * n / measured[0][3] / 1e6

@@ -66,11 +66,12 @@ def ratio_line(timings: Timings) -> str:
 def _compute_bound(timings: Timings) -> bool:
     """Whether the kernel does more operations per byte than the machine's ridge point (where its memory
     and its arithmetic run out together): then the cores, not the memory, bound it."""
-    if None in (timings.learner_gflops, timings.learner_gbps, timings.memory_ceiling_gbps,
-                timings.compute_ceiling_gflops) or not timings.learner_gbps:
+    flops, gbps = timings.learner_gflops, timings.learner_gbps
+    compute, memory = timings.compute_ceiling_gflops, timings.memory_ceiling_gbps
+    if flops is None or not gbps or compute is None or memory is None:
         return False
-    intensity = timings.learner_gflops / timings.learner_gbps  # operations a byte
-    return intensity > timings.compute_ceiling_gflops / timings.memory_ceiling_gbps
+    intensity = flops / gbps  # operations a byte
+    return intensity > compute / memory
 
 
 def roofline_line(timings: Timings) -> str:

@@ -53,7 +53,7 @@ from grader.spec import Mismatch
 SAFETY = 2.0  # factor over the first-order error bound (module doc)
 
 
-def _grid(x0, y0, x1, y1, width: int, height: int, dtype=np.float32):
+def _grid(x0, y0, x1, y1, width: int, height: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """c_re and c_im of every pixel, each [height, width], computed in the handout's order in ``dtype``."""
     x0, y0, x1, y1 = (dtype(np.float32(v)) for v in (x0, y0, x1, y1))
     dx = (x1 - x0) / dtype(width)

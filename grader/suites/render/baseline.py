@@ -137,9 +137,9 @@ def launch_overhead(module: str = "solutions.render.cuda", scene_name: str = "rg
         return (time.perf_counter() - begin) / calls * 1e6
 
     plain = per_call_us()
-    events = {}
+    events: dict[str, int] = {}
 
-    def hook(event, arguments):
+    def hook(event: str, arguments: tuple) -> None:
         events[event] = events.get(event, 0) + 1
 
     sys.addaudithook(hook)
@@ -154,5 +154,7 @@ if __name__ == "__main__":
 
     if sys.argv[1:2] == ["launch"]:
         launch_overhead()
+    elif len(sys.argv) > 1:
+        frame_times(sys.argv[1])
     else:
-        frame_times(*sys.argv[1:2])
+        frame_times()
