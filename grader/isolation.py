@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import glob
 import hashlib
 import json
 import os
@@ -131,6 +132,8 @@ class Boundary:
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                 "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]  # MPI's shared memory
+        for device in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dxg")):
+            args += ["--dev-bind", device, device]  # a real GPU: --dev's minimal /dev has no GPU devices
         needed = _needed_paths()
         args += _overlays([*needed, Path(cwd), *writable])
         # The private /tmp hid everything under the real one: bring back what the worker needs from there
