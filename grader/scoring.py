@@ -34,7 +34,7 @@ def speed_fraction(ratio: float) -> float:
 
 def round_ratios(learner_times: list[float], reference_times: list[float]) -> list[float]:
     """Each round's ratio learner / reference: the two ran back to back in that round."""
-    return [t / r for t, r in zip(learner_times, reference_times)]
+    return [t / r for t, r in zip(learner_times, reference_times, strict=True)]
 
 
 def paired_ratio(learner_times: list[float], reference_times: list[float]) -> float:

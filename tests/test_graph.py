@@ -10,12 +10,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from assignments.graph.common import (Graph, GraphFormatError, chain, from_edges, grid_2d, load_edge_list,
-                                      load_matrix_market, rmat, uniform_random)
-from grader.suites.graph import oracle
+from assignments.graph.common import (
+    GraphFormatError,
+    chain,
+    grid_2d,
+    load_edge_list,
+    load_matrix_market,
+    rmat,
+    uniform_random,
+)
 from grader.spec import Mismatch, Profile
-from grader.suites.graph import tasks as spec
 from grader.suites.graph import cases as strategies
+from grader.suites.graph import oracle
+from grader.suites.graph import tasks as spec
 from support import LocalCall
 
 CPU = Profile("cpu")
@@ -25,7 +32,7 @@ CPU = Profile("cpu")
 def bfs_by_deque(n, tails, heads, source):
     """The textbook BFS on an edge list: an independent definition of the distances."""
     adjacency = collections.defaultdict(list)
-    for u, v in zip(tails.tolist(), heads.tolist()):
+    for u, v in zip(tails.tolist(), heads.tolist(), strict=True):
         adjacency[u].append(v)
     distance = [-1] * n
     distance[source] = 0
@@ -43,7 +50,7 @@ def pagerank_by_dense_solve(n, tails, heads, damping=0.85):
     """The fixed point solved directly: (I - d (P + dangling/n)) x = (1 - d)/n, with a dense matrix."""
     transition = np.zeros((n, n))
     out_degree = np.bincount(tails, minlength=n)
-    for u, v in zip(tails.tolist(), heads.tolist()):
+    for u, v in zip(tails.tolist(), heads.tolist(), strict=True):
         transition[v, u] += 1.0 / out_degree[u]
     transition[:, out_degree == 0] = 1.0 / n
     return np.linalg.solve(np.eye(n) - damping * transition, np.full(n, (1.0 - damping) / n))
@@ -55,7 +62,8 @@ def test_csr_out_and_in_hold_the_same_edges():
     tails, heads = g.edges()
     in_tails = g.in_neighbors
     in_heads = np.repeat(np.arange(50), g.in_degrees())
-    assert sorted(zip(tails.tolist(), heads.tolist())) == sorted(zip(in_tails.tolist(), in_heads.tolist()))
+    out_edges = sorted(zip(tails.tolist(), heads.tolist(), strict=True))
+    assert out_edges == sorted(zip(in_tails.tolist(), in_heads.tolist(), strict=True))
     assert g.out_offsets.dtype == np.int64 and g.out_neighbors.dtype == np.int32
     assert g.in_offsets.dtype == np.int64 and g.in_neighbors.dtype == np.int32
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -77,11 +85,12 @@ def test_loaders_read_edge_lists_and_matrix_market(tmp_path):
     edges = tmp_path / "g.txt"
     edges.write_text("# comment\n0 1\n1 2 7.5\n\n2 0\n")
     g = load_edge_list(str(edges))
-    assert g.num_vertices == 3 and sorted(zip(*[a.tolist() for a in g.edges()])) == [(0, 1), (1, 2), (2, 0)]
+    assert g.num_vertices == 3
+    assert sorted(zip(*[a.tolist() for a in g.edges()], strict=True)) == [(0, 1), (1, 2), (2, 0)]
     mtx = tmp_path / "g.mtx"
     mtx.write_text("%%MatrixMarket matrix coordinate pattern symmetric\n% c\n3 3 2\n2 1\n3 3\n")
     g = load_matrix_market(str(mtx))
-    assert sorted(zip(*[a.tolist() for a in g.edges()])) == [(0, 1), (1, 0), (2, 2)]
+    assert sorted(zip(*[a.tolist() for a in g.edges()], strict=True)) == [(0, 1), (1, 0), (2, 2)]
 
 
 @pytest.mark.parametrize("text, needle", [

@@ -8,18 +8,18 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader import machine
-from grader.suites.mandelbrot import baseline
-from grader.suites.mandelbrot import oracle
 from grader.spec import Profile
-from grader.suites.mandelbrot import pictures
-from grader.suites.mandelbrot import tasks as spec
+from grader.suites.mandelbrot import baseline, oracle, pictures
 from grader.suites.mandelbrot import cases as strategies
-from solutions.mandelbrot import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
+from grader.suites.mandelbrot import tasks as spec
+from solutions.mandelbrot import cuda as cuda_solution
+from solutions.mandelbrot import simd as simd_solution
+from solutions.mandelbrot import threaded as threaded_solution
 from support import LocalCall
-
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)
@@ -122,7 +122,8 @@ def test_cuda_solution_matches_the_oracle(case):  # the simulator without a GPU 
 @pytest.mark.parametrize("number", [1, 2])
 def test_cuda_solution_passes_on_the_full_views_on_a_gpu(number):
     args = baseline.make_inputs(number)
-    oracle.expect_counts(cuda_solution.mandelbrot(*args), *args, what="cuda mandelbrot", expected=spec.expected_counts(args))
+    oracle.expect_counts(cuda_solution.mandelbrot(*args), *args, what="cuda mandelbrot",
+                         expected=spec.expected_counts(args))
 
 
 def test_starters_raise_not_implemented():

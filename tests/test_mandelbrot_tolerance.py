@@ -12,13 +12,11 @@ import pytest
 from hypothesis import given, settings
 from numba import njit
 
-from grader.suites.mandelbrot import baseline
-from grader.suites.mandelbrot import oracle
 from grader.spec import Mismatch, Profile
-from grader.suites.mandelbrot import tasks as spec
+from grader.suites.mandelbrot import baseline, oracle
 from grader.suites.mandelbrot import cases as strategies
+from grader.suites.mandelbrot import tasks as spec
 from support import LocalCall
-
 
 CPU = Profile("cpu")
 F = np.float32

@@ -14,15 +14,14 @@ from hypothesis import given, settings
 
 from assignments.render import common
 from assignments.render.common import Scene, SceneFormatError
-from grader.suites.render import baseline
-from grader.suites.render import oracle
 from grader.spec import Mismatch, Profile
-from grader.suites.render import pictures
-from grader.suites.render import tasks as spec
+from grader.suites.render import baseline, oracle, pictures
 from grader.suites.render import cases as strategies
-from solutions.render import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
+from grader.suites.render import tasks as spec
+from solutions.render import cuda as cuda_solution
+from solutions.render import simd as simd_solution
+from solutions.render import threaded as threaded_solution
 from support import LocalCall
-
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)

@@ -9,15 +9,16 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
 
-from grader.suites.saxpy import oracle
 from grader.spec import Mismatch, Profile
-from grader.suites.saxpy import tasks as spec
 from grader.suites.saxpy import cases as strategies
-from solutions.saxpy import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
+from grader.suites.saxpy import oracle
+from grader.suites.saxpy import tasks as spec
+from solutions.saxpy import cuda as cuda_solution
+from solutions.saxpy import simd as simd_solution
+from solutions.saxpy import threaded as threaded_solution
 from support import LocalCall
-
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)
@@ -25,7 +26,8 @@ SIMULATOR = Profile("simulator", simulated=True)
 
 def _exactly_rounded(a, x, y):
     """a*x + y computed in exact rational arithmetic, then rounded once to float32: an independent oracle."""
-    exact = [Fraction(float(np.float32(a))) * Fraction(float(xi)) + Fraction(float(yi)) for xi, yi in zip(x, y)]
+    exact = [Fraction(float(np.float32(a))) * Fraction(float(xi)) + Fraction(float(yi))
+             for xi, yi in zip(x, y, strict=True)]
     return np.array([np.float32(float(v)) for v in exact], dtype=np.float32)  # float() rounds to nearest
 
 
@@ -56,7 +58,8 @@ WRONG_FORMULAS = {
     "x + a*y": lambda a, x, y: x + np.float32(a) * y,
     "a*x": lambda a, x, y: np.float32(a) * x,
     "float64 result": lambda a, x, y: np.float64(a) * x + y,
-    "drops the last element": lambda a, x, y: np.concatenate([(np.float32(a) * x + y)[:-1], np.zeros(min(1, x.size), np.float32)]),
+    "drops the last element": lambda a, x, y: np.concatenate([(np.float32(a) * x + y)[:-1],
+                                                              np.zeros(min(1, x.size), np.float32)]),
 }
 
 

@@ -10,16 +10,18 @@ import textwrap
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.correctness import run_property
-from grader.suites.scan import oracle
 from grader.spec import Mismatch, Profile
-from grader.suites.scan import tasks as spec
 from grader.suites.scan import cases as strategies
-from solutions.scan import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
+from grader.suites.scan import oracle
+from grader.suites.scan import tasks as spec
+from solutions.scan import cuda as cuda_solution
+from solutions.scan import simd as simd_solution
+from solutions.scan import threaded as threaded_solution
 from support import LocalCall
-
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)

@@ -96,13 +96,15 @@ def _problems(values: dict):
         got = arrays[field].shape
         if got != want:
             shown = "x".join("n" if s == "n" else str(s) for s in shape)
-            yield field, f"expected shape ({shown}){' with n = ' + str(n) if n >= 0 and 'n' in shape else ''}, got {got}"
+            with_n = f" with n = {n}" if n >= 0 and "n" in shape else ""
+            yield field, f"expected shape ({shown}){with_n}, got {got}"
             return
         if not np.all(np.isfinite(arrays[field])):
             yield field, "holds a NaN or infinity"
             return
         if arrays[field].size and (arrays[field].min() < low or arrays[field].max() > high):
-            yield field, f"values must lie in [{low:g}, {high:g}], got [{arrays[field].min():g}, {arrays[field].max():g}]"
+            yield field, (f"values must lie in [{low:g}, {high:g}], "
+                          f"got [{arrays[field].min():g}, {arrays[field].max():g}]")
             return
     if n > 0 and arrays["radii"].min() <= 0:
         yield "radii", f"every radius must be > 0, got {arrays['radii'].min():g}"

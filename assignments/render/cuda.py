@@ -15,9 +15,10 @@ import math  # noqa: F401  (math.exp for the falloff)
 import numpy as np
 from numba import cuda, float32, int32  # noqa: F401
 
+from .common import SCENE_FIELDS  # noqa: F401  (the scene's six arrays, in the order render_device takes them)
+
 TILE = 16  # pixels a side: 256 threads a block
 BLOCK = TILE * TILE
-from .common import SCENE_FIELDS  # the scene's six arrays, in the order render_device takes them
 
 
 @cuda.jit(cache=True)

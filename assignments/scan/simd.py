@@ -8,7 +8,7 @@ grader shows which packed vector instructions it finds.
 Grade it with:  python -m grader scan --variant simd
 """
 
-import numpy as np
+import numpy as np  # noqa: F401  (you will need it)
 from numba import njit
 
 GROUP = 4  # elements a group: one dependent add per group instead of one per element

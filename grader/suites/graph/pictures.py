@@ -40,7 +40,10 @@ def pictures(context, out_dir: str) -> list[str]:
     source = side * side // 2 + side // 2
     expected = oracle.bfs(g, source)
     limit = int(expected.max())
-    as_image = lambda distance: colorize(np.where(distance < 0, 0, distance).reshape(side, side), limit)
+
+    def as_image(distance: np.ndarray) -> np.ndarray:
+        return colorize(np.where(distance < 0, 0, distance).reshape(side, side), limit)
+
     written.append(save_png(os.path.join(out_dir, "bfs_maze_reference.png"), as_image(expected)))
     variants = ("threaded", "simd", "cuda") if machine.cuda_gpu() is not None else ("threaded", "simd")
     for variant in variants:

@@ -13,7 +13,6 @@ from grader.images import save_heatmap, save_png
 from grader.spec import Mismatch
 from grader.suites.render import oracle
 
-
 PICTURE_SIZE = 512
 
 
