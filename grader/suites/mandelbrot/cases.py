@@ -4,7 +4,20 @@ A case is a window (corner, pixel pitch), an image size, an iteration cap and, f
 thread count: a handful of numbers, so a failure shrinks to the smallest image, the fewest iterations and one
 thread that still show it. Corners are drawn near the set (most windows hold both escaping and captive pixels),
 pitches from coarse (the whole set in 200 pixels) to fine (deep in the chaotic boundary); pixels may be
-non-square and the y axis may point down (y1 < y0), as the formula allows.
+non-square, either axis may be flipped (x1 < x0, y1 < y0) and a window may have zero width or height
+(x1 == x0 or y1 == y0: every column, or row, is the same c), as the formula allows.
+
+Coverage: every documented parameter, its range, what is drawn and the edge values always checked (DESIGN.md's
+assignment table; the handout, assignments/mandelbrot/README.md, "The contract"). tests/test_coverage.py keeps
+the strategies to it.
+
+| parameter | documented range | drawn | edge values |
+|-----------|------------------|-------|-------------|
+| width, height | 1..200 and the full 1600x1200 views (simulator 1..40) | 1..200 (1..40) | 1, 5, 7, 9, 13, 33, 64, 65, 97, 127, 200; 1600x1200 |
+| x0, y0 (corner) | any float (c = (x0 + i dx, y0 + j dy)) | near the set: [-2.1, 0.5] x [-1.2, 1.1]; the two views | views 1 and 2 |
+| x1, y1 (pitch) | any: x1 < x0, y1 < y0 and x1 == x0, y1 == y0 allowed | pitch 0, +-1e-5..2e-2, aspect -1, 0, 0.5, 1, 2 | zero width, zero height, both axes flipped |
+| max_iters | 1..512 (simulator 1..128) | 1..512 (1..128) | 1, 2, 31, 255, 256, 257, 512 |
+| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | all of them, more threads than rows |
 """
 
 from __future__ import annotations
@@ -13,6 +26,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from grader.cases import cycled_thread_count, thread_counts
 from grader.suites.mandelbrot.baseline import HEIGHT, MAX_ITERS, WIDTH, view
 from grader.spec import Profile
 
@@ -58,12 +72,12 @@ def cases(profile: Profile):
         window,
         corner_re=st.floats(-2.1, 0.5),
         corner_im=st.floats(-1.2, 1.1),
-        pitch=st.sampled_from([2e-2, 5e-3, 1e-3, 1e-4, 1e-5]),
-        aspect=st.sampled_from([1.0, 0.5, 2.0, -1.0]),
+        pitch=st.sampled_from([2e-2, 5e-3, 1e-3, 1e-4, 1e-5, -5e-3, 0.0]),
+        aspect=st.sampled_from([1.0, 0.5, 2.0, -1.0, 0.0]),
         width=side,
         height=side,
         max_iters=st.integers(1, 128 if profile.simulated else 512),
-        num_threads=st.sampled_from([1, 2, 3, 4, 7]),
+        num_threads=thread_counts(),
     )
 
 
@@ -76,11 +90,18 @@ EDGE_SIZES_CPU = EDGE_SIZES_SIMULATOR + ((64, 3), (65, 2), (127, 31), (97, 61), 
 def edge_cases(profile: Profile) -> list[MandelbrotCase]:
     """Both views at edge sizes and iteration caps; on a CPU or a real GPU also both full 1600x1200 views."""
     sizes = EDGE_SIZES_SIMULATOR if profile.simulated else EDGE_SIZES_CPU
-    caps = (1, 2, 31) if profile.simulated else (1, 2, 255, 256, 257)
+    caps = (1, 2, 31) if profile.simulated else (1, 2, 255, 256, 257, 512)
+    top = 128 if profile.simulated else 512
     edge = []
     for index, (width, height) in enumerate(sizes):
         for number in (1, 2):
-            edge.append(whole_view(number, width, height, caps[index % len(caps)], num_threads=1 + index % 4))
+            edge.append(whole_view(number, width, height, caps[index % len(caps)],
+                                   num_threads=cycled_thread_count(2 * index + number)))
+    # Windows of zero width, of zero height, and flipped both ways; the largest cap, on a boundary window.
+    edge += [window(-0.75, 0.1, 0.0, 1.0, 9, 7, 64, num_threads=16),
+             window(-1.5, 0.0, 1e-2, 0.0, 7, 9, 64, num_threads=None),
+             window(0.4, 0.6, -5e-2, -1.0, 13, 11, 100, num_threads=7),
+             window(-0.7454, 0.1130, 1e-5, 1.0, 17, 5, top, num_threads=33)]
     if not profile.simulated:
         edge += [whole_view(number, WIDTH, HEIGHT, MAX_ITERS, num_threads=3) for number in (1, 2)]
     return edge

@@ -3,6 +3,17 @@
 A case is small to describe (length, scalar, value scale, seed) and the arrays are built from it with
 numpy's generator: hypothesis shrinks the description, so a failure shrinks to the shortest length and
 the simplest scalar, without hypothesis ever building a million-element array element by element.
+
+Coverage: every documented parameter, its range, what is drawn and the edge values always checked (DESIGN.md's
+assignment table; the handout, assignments/saxpy/README.md, "The contract"). tests/test_coverage.py keeps the
+strategies to it.
+
+| parameter | documented range | drawn | edge values |
+|-----------|------------------|-------|-------------|
+| n = len(x) = len(y) | any n >= 0 (up to 1,100 on the simulator) | 0..1e6: short, 2^k +- 1, anywhere (0..1,100) | 0, 1, 2, 3, 5, 7, 31..33, 255..257, 511..513, 1025; 8191, 65536, 65537, 1,000,003 |
+| a | a float32 scalar | 0, 1, -1, 2, -0.5, any float32 in [-1e6, 1e6] | 0, 1, -1, -2.5 |
+| x, y | float32 arrays | uniform in [-s, s], s = 1e-3, 1, 1e3, 1e6 | s = 1e-3 and 1e6 |
+| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | all of them; more threads than elements |
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.spec import Profile
-from grader.cases import array_lengths
+from grader.cases import array_lengths, cycled_thread_count, thread_counts
 
 # Lengths that break decompositions: empty, one, primes, around powers of two and block sizes.
 EDGE_LENGTHS_SIMULATOR = (0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 256, 257, 511, 512, 513, 1025)
@@ -26,6 +37,7 @@ class SaxpyCase:
     a: float
     scale: float  # |x| and |y| are drawn up to this magnitude
     seed: int
+    num_threads: int | None = 3  # the threaded variant's
 
     def arrays(self) -> tuple[np.float32, np.ndarray, np.ndarray]:
         rng = np.random.default_rng(self.seed)
@@ -53,9 +65,15 @@ def scalars():
 
 def cases(profile: Profile):
     return st.builds(SaxpyCase, n=lengths(profile), a=scalars(),
-                     scale=st.sampled_from([1.0, 1e-3, 1e3, 1e6]), seed=st.integers(0, 2**32 - 1))
+                     scale=st.sampled_from([1.0, 1e-3, 1e3, 1e6]), seed=st.integers(0, 2**32 - 1),
+                     num_threads=thread_counts())
 
 
 def edge_cases(profile: Profile) -> list[SaxpyCase]:
     sizes = EDGE_LENGTHS_SIMULATOR if profile.simulated else EDGE_LENGTHS_CPU
-    return [SaxpyCase(n=n, a=-2.5, scale=1.0, seed=n) for n in sizes]
+    edge = [SaxpyCase(n=n, a=-2.5, scale=1.0, seed=n, num_threads=cycled_thread_count(index))
+            for index, n in enumerate(sizes)]
+    # The scalars that break a formula (a = 0: y exactly; 1; -1) and the extreme scales, at a ragged length.
+    ragged = sizes[-1]
+    return edge + [SaxpyCase(n=ragged, a=a, scale=scale, seed=index, num_threads=7)
+                   for index, (a, scale) in enumerate([(0.0, 1e6), (1.0, 1e-3), (-1.0, 1e3)])]

@@ -22,7 +22,7 @@ BYTES_PER_ELEMENT = 3 * 4  # read x, read y, write the result: 12 bytes per elem
 
 def check_saxpy(call: Call, case: strategies.SaxpyCase) -> None:
     a, x, y = case.arrays()
-    got = call("saxpy", a, x, y, **({"num_threads": 3} if call.variant == "threaded" else {}))
+    got = call("saxpy", a, x, y, **({"num_threads": case.num_threads} if call.variant == "threaded" else {}))
     try:
         expect_array(got, oracle.saxpy(a, x, y), what="saxpy(a, x, y)",
                      tolerance=oracle.tolerance(a, x, y))

@@ -14,6 +14,16 @@ Kinds of values, each aimed at a different mistake:
   element twice (or a block's offset twice) overflows and shows it.
 * ``runs``: values in {0, 1}: long runs, repeats at chunk and block boundaries.
 * ``last_pair``: distinct values except that the last two are equal: the one repeat sits at index n-2.
+
+Coverage: every documented parameter, its range, what is drawn and the edge values always checked (DESIGN.md's
+assignment table; the handout, assignments/scan/README.md, "The contract"). tests/test_coverage.py keeps the
+strategies to it.
+
+| parameter | documented range | drawn | edge values |
+|-----------|------------------|-------|-------------|
+| n = len(a) | any n >= 0 (up to 1,100 on the simulator) | 0..1e6: short, 2^k +- 1, anywhere (0..1,100) | 0, 1, 2, 3, 5, 7, 2^k - 1, 2^k, 2^k + 1 up to 65537; 1,000,003 |
+| a[i] | int32 with max abs(a[i]) * n < 2^31 (handout: no overflow by construction) | the six kinds above | +-bound (extreme, signed), all pairs repeat (ones), only the last pair (last_pair) |
+| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | all of them; more threads than elements |
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from hypothesis import strategies as st
 
 from grader.suites.scan.oracle import value_bound
 from grader.spec import Profile
-from grader.cases import array_lengths
+from grader.cases import array_lengths, cycled_thread_count, thread_counts
 
 KINDS = ("ones", "mod10", "signed", "extreme", "runs", "last_pair")
 
@@ -41,6 +51,7 @@ class ScanCase:
     n: int
     kind: str
     seed: int
+    num_threads: int | None = 3  # the threaded variant's
 
     def array(self) -> np.ndarray:
         n, bound = self.n, value_bound(self.n)
@@ -75,13 +86,15 @@ def lengths(profile: Profile):
 
 
 def cases(profile: Profile):
-    return st.builds(ScanCase, n=lengths(profile), kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32 - 1))
+    return st.builds(ScanCase, n=lengths(profile), kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32 - 1),
+                     num_threads=thread_counts())
 
 
 def edge_cases(profile: Profile) -> list[ScanCase]:
     sizes = EDGE_LENGTHS_SIMULATOR if profile.simulated else EDGE_LENGTHS_CPU
     # Every size once, its kind cycling through all kinds, so each kind meets small and large sizes alike.
-    cycled = [ScanCase(n=n, kind=KINDS[index % len(KINDS)], seed=n) for index, n in enumerate(sizes)]
+    cycled = [ScanCase(n=n, kind=KINDS[index % len(KINDS)], seed=n, num_threads=cycled_thread_count(index))
+              for index, n in enumerate(sizes)]
     # And the tail's own traps at a ragged length: all pairs repeat / only the last pair repeats.
     ragged = 1025 if profile.simulated else 1_000_003
     return cycled + [ScanCase(n=ragged, kind="ones", seed=0), ScanCase(n=ragged, kind="last_pair", seed=0)]

@@ -27,9 +27,9 @@ N_CPU = 2**24  # 64 MiB an array: far past every cache, so the benchmark measure
 N_GPU = 2**28  # 1 GiB an array: the H100 target size; launch overheads vanish
 
 
-def _threads(call: Call) -> dict:
-    # Three threads on any machine: chunk boundaries then fall at uneven places (n need not divide by 3).
-    return {"num_threads": 3} if call.variant == "threaded" else {}
+def _threads(call: Call, case: strategies.ScanCase) -> dict:
+    # The drawn thread count: the default (None), uneven chunk boundaries, more threads than cores or elements.
+    return {"num_threads": case.num_threads} if call.variant == "threaded" else {}
 
 
 def _expect_unchanged(a, case: strategies.ScanCase) -> None:
@@ -44,7 +44,7 @@ def _checker(function: str, answer):
     def check(call: Call, case: strategies.ScanCase) -> None:
         a = case.array()
         expected = answer(a)  # before the call: the answer to the input as drawn
-        got = call(function, a, **_threads(call))
+        got = call(function, a, **_threads(call, case))
         try:
             _expect_unchanged(a, case)
             expect_array(got, expected, what=f"{function}(a)")
