@@ -110,7 +110,7 @@ class Boundary:
         (path / "tmp").mkdir(mode=0o700)
         if uid is not None:
             for where in (path, path / "tmp"):
-                os.chown(where, uid, gid)
+                os.chown(where, uid, -1 if gid is None else gid)
         return path
 
     def new_learner_uid(self) -> int:
@@ -126,7 +126,7 @@ class Boundary:
              writable: list[Path]) -> list[str]:
         """``command`` run under bwrap (namespaces mode), with ``hide`` behind empty directories and only
         ``worker_dir`` and ``writable`` writable; unchanged in the other modes."""
-        if self.mode is not Mode.NAMESPACES:
+        if self.mode is not Mode.NAMESPACES or self.bwrap is None:
             return command
         args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -201,14 +201,14 @@ def _set_up() -> Boundary:
     learner_gid = LEARNER_UIDS.start + secrets.randbelow(len(LEARNER_UIDS))
     made = Boundary(Mode.UIDS if refusal else Mode.NAMESPACES, "", run_dir, token, bwrap=None if refusal else bwrap,
                     trusted_uid=trusted_uid, learner_gid=learner_gid)
-    made.trusted_cache = _trusted_cache(made)
+    made.trusted_cache = _trusted_cache(made, trusted_uid)
     made.learner_cache = run_dir / "learner-cache"
     made.learner_cache.mkdir()
     os.chown(made.learner_cache, 0, learner_gid)
     os.chmod(made.learner_cache, 0o2770)
     if made.mode is Mode.NAMESPACES:
-        made.summary = (f"namespaces (bubblewrap {_bwrap_version(bwrap)}): learner code as its own uid, no network, "
-                        "read-only file system, solutions/ hidden; reference and baselines as uid "
+        made.summary = (f"namespaces (bubblewrap {_bwrap_version(bwrap or 'bwrap')}): learner code as its own uid, "
+                        "no network, read-only file system, solutions/ hidden; reference and baselines as uid "
                         f"{trusted_uid}")
     else:
         locked = _lock_solutions(trusted_uid)
@@ -259,19 +259,19 @@ def _bwrap_version(bwrap: str) -> str:
         return "?"
 
 
-def _trusted_cache(made: Boundary) -> Path:
+def _trusted_cache(made: Boundary, trusted_uid: int) -> Path:
     """numba's cache for the reference and the baselines: kept between runs, writable by the trusted uid
     only. Under PARLAB_CACHE_DIR (or /var/cache/parlab for root); per run if other uids cannot reach it."""
     root = Path(os.environ.get("PARLAB_CACHE_DIR") or "/var/cache/parlab")
-    cache = root / "numba" / f"trusted-{made.trusted_uid}"
+    cache = root / "numba" / f"trusted-{trusted_uid}"
     try:
         cache.mkdir(parents=True, exist_ok=True)
         for where in (root, root / "numba"):
             if where.stat().st_uid == 0:
                 os.chmod(where, where.stat().st_mode | 0o711)
-        if cache.stat().st_uid != made.trusted_uid:
+        if cache.stat().st_uid != trusted_uid:
             for path in [cache, *cache.rglob("*")]:
-                os.chown(path, made.trusted_uid, made.trusted_uid, follow_symlinks=False)
+                os.chown(path, trusted_uid, trusted_uid, follow_symlinks=False)
         os.chmod(cache, 0o755)
         if made.bwrap or _reachable_by_others(cache):
             return cache
@@ -279,7 +279,7 @@ def _trusted_cache(made: Boundary) -> Path:
         pass
     cache = made.run_dir / "trusted-cache"
     cache.mkdir(exist_ok=True)
-    os.chown(cache, made.trusted_uid, made.trusted_uid)
+    os.chown(cache, trusted_uid, trusted_uid)
     return cache
 
 
@@ -470,7 +470,7 @@ def sweep(made: Boundary | None = None) -> None:
 
 
 def _children() -> set[int]:
-    children = set()
+    children: set[int] = set()
     try:
         tasks = os.listdir("/proc/self/task")
     except OSError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
 
 import numpy as np
 
@@ -21,9 +20,9 @@ def check(module) -> int:
     from mpi4py import MPI
 
     from grader.compare import expect_array
-    from grader.suites.graph import oracle
     from grader.spec import Mismatch, Profile
     from grader.suites.graph import cases as strategies
+    from grader.suites.graph import oracle
 
     comm = MPI.COMM_WORLD
     rng = np.random.default_rng(7)

@@ -123,8 +123,8 @@ class Source:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    path, root = os.path.realpath(path), os.path.realpath(root)
-    return path == root or path.startswith(root + os.sep)
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    return real == real_root or real.startswith(real_root + os.sep)
 
 
 @dataclass
@@ -224,12 +224,13 @@ class Worker:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(address)
         if self.uid is not None:
-            os.chown(address, self.uid, gid)
+            os.chown(address, self.uid, -1 if gid is None else gid)
         listener.listen(4)
         listener.settimeout(0.2)  # short, so that a child that dies while starting is noticed at once
         command = [sys.executable, "-m", "grader.sandbox_child", address]
-        if self.options.ranks:
-            command = [machine.mpi_launcher(), "-n", str(self.options.ranks)] + command
+        launcher = machine.mpi_launcher()
+        if self.options.ranks and launcher:
+            command = [launcher, "-n", str(self.options.ranks), *command]
         cache = self._cache_dir(made)
         hide = [SOLUTIONS] if self.learner else []
         # As root the worker starts in its own directory (the grader's may be one it cannot reach); messages
@@ -275,14 +276,15 @@ class Worker:
             return False
         if self.uid is not None and uid != self.uid:
             return False
-        return _descends_from(pid, self.process.pid)
+        return self.process is not None and _descends_from(pid, self.process.pid)
 
     def _cache_dir(self, made: isolation.Boundary) -> Path:
         """numba's cache for this worker. Root: the trusted cache (reference, baselines), or the run's own
         learner cache. Otherwise one per kind under PARLAB_CACHE_DIR: the same file is loaded as
         "submission.x.y" by the learner's and the reference's workers, and numba's cache records the module."""
-        if made.privileged:
-            return made.learner_cache if self.learner else made.trusted_cache
+        cache = made.learner_cache if self.learner else made.trusted_cache
+        if made.privileged and cache is not None:
+            return cache
         root = Path(os.environ.get("PARLAB_CACHE_DIR") or Path.home() / ".cache" / "parlab")
         return root / "numba" / ("learner" if self.learner else "trusted")
 
@@ -351,8 +353,8 @@ class Worker:
     # -- requests -----------------------------------------------------------------------------------------
     def request(self, message: tuple, time_limit: float | None = None):
         """Send one request and return the reply's payload; raise WorkerFailure on error, crash or hang."""
-        if self.dead:
-            raise WorkerFailure(self.dead)
+        if self.dead or self.sock is None:
+            raise WorkerFailure(self.dead or "the worker is not running")
         limit = self.limits.call_time_s if time_limit is None else time_limit
         cap = _env_limit(CALL_TIME_LIMIT_ENV)
         if cap and self.learner and message[0] != "load":
@@ -426,6 +428,8 @@ class Worker:
         raise WorkerFailure(self.dead)
 
     def _death_reason(self) -> str:
+        if self.process is None:
+            return "did not start"
         try:
             code = self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

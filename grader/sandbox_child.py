@@ -276,7 +276,8 @@ class Child:
         bound = _bind(target, args, kwargs)
         before = [(path, array.copy()) for path, array in _arrays_in(bound)]
         result = target(*args, **kwargs)
-        modified = [path for (path, saved), (_, now) in zip(before, _arrays_in(bound))
+        # strict=False: a call that grew a list argument changed it; the arrays it still holds are compared
+        modified = [path for (path, saved), (_, now) in zip(before, _arrays_in(bound), strict=False)
                     if not _same(saved, now)]
         return ("ok", _plain(result), modified)
 
@@ -308,7 +309,8 @@ class Child:
     def lookup(self, function: str):
         target = getattr(self.module, function, None)
         if not callable(target):
-            raise AttributeError(f"{self.display_path(self.module.__file__)} defines no function {function}")
+            where = self.display_path(getattr(self.module, "__file__", None) or "the module")
+            raise AttributeError(f"{where} defines no function {function}")
         return target
 
     def display_path(self, filename: str) -> str:

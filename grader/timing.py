@@ -5,7 +5,8 @@ deterministic maker) and runs the function a number of times per request. The pa
 with its own clock, so a submission cannot report a time of its own making. The calls alternate between
 input sets (``grader.sandbox_child.vary_inputs``: fresh arrays, rotated contents where the inputs allow it),
 the same for every contestant of a round, so that remembering the last answer gains nothing; a memory-bound
-result faster than this machine's memory can deliver (:func:`memory_bandwidth`, grader/ceilings.py) is refused by the grader.
+result faster than this machine's memory can deliver (:func:`memory_bandwidth`, grader/ceilings.py) is refused
+by the grader.
 
 1. warm-up: one call in each process (JIT compilation, caches, GPU context), not timed;
 2. calibration: repeats per request so that one request takes >= MIN_CHUNK_S (timer resolution and the
@@ -83,7 +84,7 @@ def interleaved(contestants: dict[str, list[tuple[Worker, str, dict]]], rounds: 
         for name in scored:
             repeats[name] = max(1, min(shared, math.floor(MAX_CHUNK_S / max(single[name], 1e-9))))
     slots = [(name, process) for name, processes in contestants.items() for process in processes]
-    times = {name: [] for name in contestants}
+    times: dict[str, list[float]] = {name: [] for name in contestants}
     for round_index in range(rounds):
         shift = round_index % len(slots)
         best = {name: float("inf") for name in contestants}
