@@ -99,6 +99,7 @@ def _interleaved_ms(launches: dict, ctx: Context, batch: int = 1) -> dict:
         def run():
             for _ in range(batch):
                 launch()
+
         return run
 
     medians = _medians_ms({name: batched(launch) for name, launch in launches.items()}, runs=ctx.runs)
@@ -166,9 +167,15 @@ def copy_ceiling(ctx: Context) -> list[Row]:
         raise RuntimeError("the copies did not copy")
     figures = {name: _gbps(8 * n, ms) for name, ms in medians.items()}
     ctx.copy_gbps = max(figures.values())
-    return [Row(f"device copy, {name}, 2^28 float32", f"{gbps:,.0f} GB/s ({medians[name]:.3f} ms)",
-                f"HBM3e peak {HBM_PEAK_GBPS:,} GB/s", gbps / HBM_PEAK_GBPS)
-            for name, gbps in figures.items()]
+    return [
+        Row(
+            f"device copy, {name}, 2^28 float32",
+            f"{gbps:,.0f} GB/s ({medians[name]:.3f} ms)",
+            f"HBM3e peak {HBM_PEAK_GBPS:,} GB/s",
+            gbps / HBM_PEAK_GBPS,
+        )
+        for name, gbps in figures.items()
+    ]
 
 
 def _ceiling(ctx: Context) -> float:
@@ -190,8 +197,16 @@ def saxpy(ctx: Context) -> list[Row]:
         raise RuntimeError(f"saxpy_device's result differs from the oracle's by up to {error.max():.3g}")
     ms = _interleaved_ms({"saxpy": lambda: reference.saxpy_device(*args)}, ctx, BATCH)["saxpy"]
     gbps, ceiling = _gbps(12 * n, ms), _ceiling(ctx)
-    return [Row("SAXPY kernel-only, 2^28 float32", f"{gbps:,.0f} GB/s ({ms:.3f} ms)",
-                f"copy ceiling {ceiling:,.0f} GB/s", gbps / ceiling, ">= 0.90", gbps / ceiling >= 0.90)]
+    return [
+        Row(
+            "SAXPY kernel-only, 2^28 float32",
+            f"{gbps:,.0f} GB/s ({ms:.3f} ms)",
+            f"copy ceiling {ceiling:,.0f} GB/s",
+            gbps / ceiling,
+            ">= 0.90",
+            gbps / ceiling >= 0.90,
+        )
+    ]
 
 
 def _look_back_variant(threads: int, items: int):
@@ -202,8 +217,11 @@ def _look_back_variant(threads: int, items: int):
     def scan(a, out):
         return reference.look_back_scan_device(a, out, threads=threads, items=items)
 
-    return types.SimpleNamespace(__name__=f"look-back {threads}x{items}", exclusive_scan_device=scan,
-                                 find_repeats_device=reference.find_repeats_device)
+    return types.SimpleNamespace(
+        __name__=f"look-back {threads}x{items}",
+        exclusive_scan_device=scan,
+        find_repeats_device=reference.find_repeats_device,
+    )
 
 
 def check_scan() -> int:
@@ -252,11 +270,20 @@ def scan(ctx: Context) -> list[Row]:
     if reference.ALGORITHM is reference.Algorithm.LOOK_BACK:
         candidates = {f"look-back {t}x{i}": _look_back_variant(t, i) for t, i in tiles}
     else:  # the fallback was chosen, after a failed check (h200_run.sh): a broken single pass may also hang
-        rows.append(Row("scan look-back, 2^28 int32", "-", "cupy.cumsum", target=">= 2x",
-                        why=f"not run: {reference.ALGORITHM_VARIABLE}={reference.ALGORITHM.value}"))
+        rows.append(
+            Row(
+                "scan look-back, 2^28 int32",
+                "-",
+                "cupy.cumsum",
+                target=">= 2x",
+                why=f"not run: {reference.ALGORITHM_VARIABLE}={reference.ALGORITHM.value}",
+            )
+        )
     candidates["reduce-then-scan"] = types.SimpleNamespace(
-        __name__="reduce-then-scan", exclusive_scan_device=reference.reduce_then_scan_device,
-        find_repeats_device=reference.find_repeats_device)
+        __name__="reduce-then-scan",
+        exclusive_scan_device=reference.reduce_then_scan_device,
+        find_repeats_device=reference.find_repeats_device,
+    )
     launches = {}
     for name, module in candidates.items():
         try:
@@ -266,23 +293,39 @@ def scan(ctx: Context) -> list[Row]:
             if not np.array_equal(out.copy_to_host(), expected):
                 raise AssertionError("wrong at n = 2^28")
         except AssertionError as wrong:
-            rows.append(Row(f"scan {name}, 2^28 int32", "-", "cupy.cumsum", why=f"not timed: WRONG: {wrong}",
-                            target=">= 2x" if name.startswith("look-back") else ""))
+            rows.append(
+                Row(
+                    f"scan {name}, 2^28 int32",
+                    "-",
+                    "cupy.cumsum",
+                    why=f"not timed: WRONG: {wrong}",
+                    target=">= 2x" if name.startswith("look-back") else "",
+                )
+            )
             continue
         launches[name] = lambda module=module: module.exclusive_scan_device(a, out)
     launches["cupy.cumsum"] = lambda: baseline.cupy_exclusive_scan(a_cupy, out_cupy)
     launches["cupy.copyto"] = lambda: cupy.copyto(out_cupy, a_cupy)
     medians = _interleaved_ms(launches, ctx, BATCH)
     cumsum_ms, copy_ms = medians.pop("cupy.cumsum"), medians.pop("cupy.copyto")
-    graded = (f"look-back {tiles[0][0]}x{tiles[0][1]}" if reference.ALGORITHM is reference.Algorithm.LOOK_BACK
-              else "reduce-then-scan")
+    graded = (
+        f"look-back {tiles[0][0]}x{tiles[0][1]}"
+        if reference.ALGORITHM is reference.Algorithm.LOOK_BACK
+        else "reduce-then-scan"
+    )
     for name, ms in medians.items():
         speedup = cumsum_ms / ms
         single_pass = name.startswith("look-back")
-        rows.append(Row(f"scan {name}{' (graded)' if name == graded else ''}, 2^28 int32",
-                        f"{ms:.3f} ms, {_gbps(8 * SCAN_N, ms):,.0f} GB/s, {copy_ms / ms:.2f} of copy",
-                        f"cupy.cumsum {cumsum_ms:.3f} ms", speedup, ">= 2x" if single_pass else "",
-                        speedup >= 2.0 if single_pass else None))
+        rows.append(
+            Row(
+                f"scan {name}{' (graded)' if name == graded else ''}, 2^28 int32",
+                f"{ms:.3f} ms, {_gbps(8 * SCAN_N, ms):,.0f} GB/s, {copy_ms / ms:.2f} of copy",
+                f"cupy.cumsum {cumsum_ms:.3f} ms",
+                speedup,
+                ">= 2x" if single_pass else "",
+                speedup >= 2.0 if single_pass else None,
+            )
+        )
     return rows
 
 
@@ -295,9 +338,15 @@ def render(ctx: Context) -> list[Row]:
     for scene_name, course_ms in COURSE_FRAME_MS.items():
         args = baseline.to_device(*baseline.make_inputs(scene_name, SIZE, SIZE))
         ms = _interleaved_ms({"render": lambda args=args: reference.render_device(*args)}, ctx)["render"]
-        rows.append(Row(f"render {scene_name} {SIZE}x{SIZE}, kernel-only frame", f"{ms:.3f} ms",
-                        f"course reference {course_ms} ms (T4)", course_ms / ms,
-                        why="speedup over the course's time; the grading checks the frame"))
+        rows.append(
+            Row(
+                f"render {scene_name} {SIZE}x{SIZE}, kernel-only frame",
+                f"{ms:.3f} ms",
+                f"course reference {course_ms} ms (T4)",
+                course_ms / ms,
+                why="speedup over the course's time; the grading checks the frame",
+            )
+        )
     return rows
 
 
@@ -323,10 +372,14 @@ def mandelbrot(ctx: Context) -> list[Row]:
         raise RuntimeError(f"the counts add up to {total:,}, not {iterations:,} (within 0.1%)")
     rate = iterations / (ms / 1e3)
     tflops = rate * OPERATIONS_PER_ITERATION / 1e12
-    return [Row(f"mandelbrot view 1 {GPU_WIDTH}x{GPU_HEIGHT}, kernel-only",
-                f"{rate / 1e12:.2f} T pixel-iterations/s ({ms:.3f} ms)",
-                f"FP32 peak {FP32_PEAK_TFLOPS} TFLOP/s ({OPERATIONS_PER_ITERATION} flop an iteration)",
-                tflops / FP32_PEAK_TFLOPS)]
+    return [
+        Row(
+            f"mandelbrot view 1 {GPU_WIDTH}x{GPU_HEIGHT}, kernel-only",
+            f"{rate / 1e12:.2f} T pixel-iterations/s ({ms:.3f} ms)",
+            f"FP32 peak {FP32_PEAK_TFLOPS} TFLOP/s ({OPERATIONS_PER_ITERATION} flop an iteration)",
+            tflops / FP32_PEAK_TFLOPS,
+        )
+    ]
 
 
 def _close_to_torch(ours, theirs, what: str) -> None:
@@ -353,10 +406,13 @@ def dnn(ctx: Context) -> list[Row]:
     # after each call, which would charge torch a synchronisation per call in a batched sample.
     operators = {
         "layernorm": lambda x, weight, bias, eps: torch.native_layer_norm(x, (x.shape[-1],), weight, bias, eps),
-        "attention": lambda q, k, v, causal: torch.nn.functional.scaled_dot_product_attention(q, k, v,
-                                                                                              is_causal=causal),
-        "conv2d": lambda x, w, bias, stride, padding: torch.nn.functional.conv2d(x, w, bias, stride=stride,
-                                                                                 padding=padding)}
+        "attention": lambda q, k, v, causal: torch.nn.functional.scaled_dot_product_attention(
+            q, k, v, is_causal=causal
+        ),
+        "conv2d": lambda x, w, bias, stride, padding: torch.nn.functional.conv2d(
+            x, w, bias, stride=stride, padding=padding
+        ),
+    }
     rows = []
     for function in ("layernorm", "attention", "conv2d"):
         params = GPU_SIZES[function]
@@ -368,32 +424,65 @@ def dnn(ctx: Context) -> list[Row]:
             tensors = baseline.to_torch_cuda(*host)
             ours(*args)
             expected = peer(*tensors)
-            got = baseline.from_device_layernorm(args, None) if function == "layernorm" else \
-                baseline.from_device_last(args, None)
+            got = (
+                baseline.from_device_layernorm(args, None)
+                if function == "layernorm"
+                else baseline.from_device_last(args, None)
+            )
             if function == "layernorm":
                 _close_to_torch(got[0], expected[0].cpu().numpy(), "layernorm's y")
             else:
                 _close_to_torch(got, expected.cpu().numpy(), function)
-            medians = _interleaved_ms({"ours": lambda ours=ours, args=args: ours(*args),
-                                       "torch": lambda peer=peer, tensors=tensors: peer(*tensors)}, ctx,
-                                      BATCH if function == "layernorm" else 1)
+            medians = _interleaved_ms(
+                {
+                    "ours": lambda ours=ours, args=args: ours(*args),
+                    "torch": lambda peer=peer, tensors=tensors: peer(*tensors),
+                },
+                ctx,
+                BATCH if function == "layernorm" else 1,
+            )
         except Exception as failure:  # noqa: BLE001 -- one operator's failure costs only its rows
             rows.append(Row(f"dnn {function}", "-", "torch", why=f"failed: {_reason(failure)}"))
             continue
         size = ", ".join(f"{key} {value}" for key, value in params.items() if not isinstance(value, bool))
         ms, torch_ms = medians["ours"], medians["torch"]
-        peer_name = {"layernorm": "torch layer_norm", "attention": "torch scaled_dot_product_attention",
-                     "conv2d": "torch conv2d (TF32 off)"}[function]
+        peer_name = {
+            "layernorm": "torch layer_norm",
+            "attention": "torch scaled_dot_product_attention",
+            "conv2d": "torch conv2d (TF32 off)",
+        }[function]
         if function == "layernorm":
             gbps, ceiling = _gbps(8 * params["rows"] * params["features"], ms), _ceiling(ctx)
-            rows.append(Row(f"layernorm {size} float32, kernel-only", f"{gbps:,.0f} GB/s ({ms:.3f} ms)",
-                            f"copy ceiling {ceiling:,.0f} GB/s", gbps / ceiling, ">= 0.8", gbps / ceiling >= 0.8))
-            rows.append(Row(f"layernorm {size} float32, kernel-only", f"{ms:.3f} ms",
-                            f"{peer_name} {torch_ms:.3f} ms", torch_ms / ms, ">= 1.0x", torch_ms / ms >= 1.0))
+            rows.append(
+                Row(
+                    f"layernorm {size} float32, kernel-only",
+                    f"{gbps:,.0f} GB/s ({ms:.3f} ms)",
+                    f"copy ceiling {ceiling:,.0f} GB/s",
+                    gbps / ceiling,
+                    ">= 0.8",
+                    gbps / ceiling >= 0.8,
+                )
+            )
+            rows.append(
+                Row(
+                    f"layernorm {size} float32, kernel-only",
+                    f"{ms:.3f} ms",
+                    f"{peer_name} {torch_ms:.3f} ms",
+                    torch_ms / ms,
+                    ">= 1.0x",
+                    torch_ms / ms >= 1.0,
+                )
+            )
         else:
-            rows.append(Row(f"{function} {size}{' causal' if params.get('causal') else ''} float32, kernel-only",
-                            f"{ms:.3f} ms", f"{peer_name} {torch_ms:.3f} ms", torch_ms / ms,
-                            why="speed relative to torch (higher is faster)"))
+            rows.append(
+                Row(
+                    f"{function} {size}{' causal' if params.get('causal') else ''} float32, kernel-only",
+                    f"{ms:.3f} ms",
+                    f"{peer_name} {torch_ms:.3f} ms",
+                    torch_ms / ms,
+                    why="speed relative to torch (higher is faster)",
+                )
+            )
     return rows
 
 
@@ -412,14 +501,27 @@ def bfs(ctx: Context) -> list[Row]:
             raise RuntimeError("bfs_hybrid_device's distances differ from the oracle's")
         checked = "distances checked against the oracle"
     gteps = EDGE_FACTOR * 2**GPU_SCALE / (ms / 1e3) / 1e9
-    return [Row(f"BFS bfs_hybrid R-MAT scale {GPU_SCALE} (edge factor {EDGE_FACTOR})",
-                f"{gteps:.1f} GTEPS ({ms:.2f} ms)", f"Gunrock {GUNROCK_GTEPS} GTEPS (kron logn21, one V100)",
-                gteps / GUNROCK_GTEPS, why=f"all edges counted as traversed; {checked}")]
+    return [
+        Row(
+            f"BFS bfs_hybrid R-MAT scale {GPU_SCALE} (edge factor {EDGE_FACTOR})",
+            f"{gteps:.1f} GTEPS ({ms:.2f} ms)",
+            f"Gunrock {GUNROCK_GTEPS} GTEPS (kron logn21, one V100)",
+            gteps / GUNROCK_GTEPS,
+            why=f"all edges counted as traversed; {checked}",
+        )
+    ]
 
 
 # (name, function, seconds it needs left to start) in the order they run
-SECTIONS = (("device copy", copy_ceiling, 10), ("SAXPY", saxpy, 15), ("scan", scan, 25),
-            ("render", render, 15), ("mandelbrot", mandelbrot, 10), ("dnn", dnn, 25), ("BFS", bfs, 60))
+SECTIONS = (
+    ("device copy", copy_ceiling, 10),
+    ("SAXPY", saxpy, 15),
+    ("scan", scan, 25),
+    ("render", render, 15),
+    ("mandelbrot", mandelbrot, 10),
+    ("dnn", dnn, 25),
+    ("BFS", bfs, 60),
+)
 
 
 def _reason(failure: BaseException) -> str:
@@ -433,8 +535,15 @@ def measure(ctx: Context, save=None) -> list[Row]:
     rows = []
     for name, section, needs_s in SECTIONS:
         if ctx.left_s() < needs_s:
-            rows.append(Row(name, "-", "-", why=f"not run: {ctx.left_s():.0f} s of the {ctx.budget_s:.0f} s "
-                                                f"budget left, it needs about {needs_s} s"))
+            rows.append(
+                Row(
+                    name,
+                    "-",
+                    "-",
+                    why=f"not run: {ctx.left_s():.0f} s of the {ctx.budget_s:.0f} s "
+                    f"budget left, it needs about {needs_s} s",
+                )
+            )
             continue
         began = time.perf_counter()
         try:
@@ -467,23 +576,39 @@ def grading_rows(paths: list[str]) -> list[Row]:
             continue
         cuda_tests = [test for test in tests if " · cuda · " in test["name"]]
         # A task this GPU cannot run is "skipped" with max_score 0: short too. "info" tasks carry no points.
-        short = [test["name"] for test in cuda_tests
-                 if test["status"] not in ("passed", "info") or test["score"] < test["max_score"]]
+        short = [
+            test["name"]
+            for test in cuda_tests
+            if test["status"] not in ("passed", "info") or test["score"] < test["max_score"]
+        ]
         score = sum(test["score"] for test in cuda_tests)
         best = sum(test["max_score"] for test in cuda_tests)
-        rows.append(Row(f"grading {Path(path).name}: CUDA tasks", f"{len(cuda_tests) - len(short)}/"
-                        f"{len(cuda_tests)} at full marks, {score:g}/{best:g} points", "full marks",
-                        target="all", met=bool(cuda_tests) and not short,
-                        why=("short: " + "; ".join(short))[:300] if short else ""))
+        rows.append(
+            Row(
+                f"grading {Path(path).name}: CUDA tasks",
+                f"{len(cuda_tests) - len(short)}/{len(cuda_tests)} at full marks, {score:g}/{best:g} points",
+                "full marks",
+                target="all",
+                met=bool(cuda_tests) and not short,
+                why=("short: " + "; ".join(short))[:300] if short else "",
+            )
+        )
         for test in cuda_tests:
             found = _SELF_RATIO.search(test.get("output", ""))
             if found:
                 ratios.setdefault(test["name"], []).append(float(found.group(1)))
     for name, values in ratios.items():
         worst = max(values, key=lambda value: abs(value - 1.0))
-        rows.append(Row(f"reference vs itself: {name}", ", ".join(f"{value:.2f}" for value in values),
-                        "the reference", worst, f"1.00 +/- {SELF_RATIO_TOLERANCE:.2f} ({len(values)} gradings)",
-                        all(abs(value - 1.0) <= SELF_RATIO_TOLERANCE for value in values)))
+        rows.append(
+            Row(
+                f"reference vs itself: {name}",
+                ", ".join(f"{value:.2f}" for value in values),
+                "the reference",
+                worst,
+                f"1.00 +/- {SELF_RATIO_TOLERANCE:.2f} ({len(values)} gradings)",
+                all(abs(value - 1.0) <= SELF_RATIO_TOLERANCE for value in values),
+            )
+        )
     return rows
 
 
@@ -496,8 +621,9 @@ def table(rows: list[Row]) -> str:
         return f"{word} ({row.target})" + (f"; {row.why}" if row.why else "")
 
     header = ("task", "figure", "ceiling or peer", "ratio", "target met?")
-    lines = [(row.task, row.figure, row.peer, "-" if row.ratio is None else f"{row.ratio:.2f}", verdict(row))
-             for row in rows]
+    lines = [
+        (row.task, row.figure, row.peer, "-" if row.ratio is None else f"{row.ratio:.2f}", verdict(row)) for row in rows
+    ]
     widths = [max(len(line[column]) for line in [header, *lines]) for column in range(4)]
 
     def format_line(line) -> str:
@@ -521,13 +647,28 @@ def _machine_line() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m benchmarks.h200_report", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, one scan tile shape")
-    parser.add_argument("--budget", type=float, default=None, metavar="S",
-                        help="seconds for all measurements (default 220, --quick 120)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds for all measurements (default 220, --quick 120)",
+    )
     parser.add_argument("--save", metavar="FILE", help="also write the measured rows to FILE (JSON)")
-    parser.add_argument("--rows", metavar="FILE", action="append", default=[],
-                        help="print rows saved by --save instead of measuring (no GPU needed)")
-    parser.add_argument("--gradings", metavar="FILE", nargs="*", default=[],
-                        help="grader results.json files of --solutions --variant cuda runs")
+    parser.add_argument(
+        "--rows",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="print rows saved by --save instead of measuring (no GPU needed)",
+    )
+    parser.add_argument(
+        "--gradings",
+        metavar="FILE",
+        nargs="*",
+        default=[],
+        help="grader results.json files of --solutions --variant cuda runs",
+    )
     parser.add_argument("--check-scan", action="store_true", help="check the single-pass scan; exit 0 or 1")
     options = parser.parse_args(argv)
 
@@ -556,8 +697,9 @@ def main(argv: list[str] | None = None) -> int:
     heading = _machine_line() + (", --quick" if options.quick else "")
 
     def save(rows: list[Row]) -> None:
-        Path(options.save).write_text(json.dumps({"machine": heading,
-                                                  "rows": [dataclasses.asdict(row) for row in rows]}, indent=1))
+        Path(options.save).write_text(
+            json.dumps({"machine": heading, "rows": [dataclasses.asdict(row) for row in rows]}, indent=1)
+        )
 
     rows = measure(ctx, save if options.save else None)
     print(heading)

@@ -34,8 +34,11 @@ NO_GPU_EXIT_STATUS = 2
 def require_gpu(script: str) -> None:
     """Exit with one line (status 2) when there is no CUDA GPU here; return when there is one."""
     if machine.cuda_gpu() is None:
-        print(f"{script}: no CUDA GPU here (this script times kernels on a GPU; the grader checks your CUDA "
-              "code's correctness on numba's simulator without one)", file=sys.stderr)
+        print(
+            f"{script}: no CUDA GPU here (this script times kernels on a GPU; the grader checks your CUDA "
+            "code's correctness on numba's simulator without one)",
+            file=sys.stderr,
+        )
         sys.exit(NO_GPU_EXIT_STATUS)
 
 
@@ -43,9 +46,14 @@ def parser(description: str, default_n: int, n_help: str) -> argparse.ArgumentPa
     """The options every CPU bench script takes: --n, --threads, --rounds and --solutions."""
     options = argparse.ArgumentParser(description=description)
     options.add_argument("--n", type=int, default=default_n, help=f"{n_help} (default {default_n:,})")
-    options.add_argument("--threads", type=int, nargs="+", default=[machine.cores()],
-                         help="thread counts for your threaded variant, one row each (default: this machine's "
-                              f"cores, {machine.cores()})")
+    options.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[machine.cores()],
+        help="thread counts for your threaded variant, one row each (default: this machine's "
+        f"cores, {machine.cores()})",
+    )
     options.add_argument("--rounds", type=int, default=11, help="interleaved rounds; medians are printed")
     options.add_argument("--solutions", action="store_true", help="time the reference solutions instead of yours")
     return options
@@ -70,8 +78,16 @@ class Row:
     run: Callable[[], object]
 
 
-def table(rows: list[Row], *, rounds: int, title: str, bytes_per_call: float | None = None,
-          work: tuple[str, float] | None = None, serial: str | None = None, numpy: str | None = None) -> None:
+def table(
+    rows: list[Row],
+    *,
+    rounds: int,
+    title: str,
+    bytes_per_call: float | None = None,
+    work: tuple[str, float] | None = None,
+    serial: str | None = None,
+    numpy: str | None = None,
+) -> None:
     """Time ``rows`` interleaved (one call of each per round, after a warm-up call of each) and print the
     medians with GB/s (``bytes_per_call``), a throughput (``work`` = unit, amount a call) and ratios against
     the rows named ``serial`` and ``numpy``. A row whose call raises is shown with the error, not timed."""
@@ -112,5 +128,7 @@ def table(rows: list[Row], *, rounds: int, title: str, bytes_per_call: float | N
         line += f"{medians[numpy] / seconds:>9.2f}x" if numpy in medians else ""
         print(line)
     if load > machine.cores():
-        print(f"warning: the load ({load:.1f}) is above the core count: other programs were running, the times "
-              "are noisier than usual")
+        print(
+            f"warning: the load ({load:.1f}) is above the core count: other programs were running, the times "
+            "are noisier than usual"
+        )

@@ -67,23 +67,42 @@ _VISIBILITIES = ", ".join(str(v) for v in Visibility)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m grader bundle",
-                     description="Write a Gradescope autograder bundle (setup.sh, run_autograder, the grader and "
-                     "the reference solutions) to OUT_DIR. See instructors/README.md.")
+    parser = _Parser(
+        prog="python -m grader bundle",
+        description="Write a Gradescope autograder bundle (setup.sh, run_autograder, the grader and "
+        "the reference solutions) to OUT_DIR. See instructors/README.md.",
+    )
     parser.add_argument("out_dir", metavar="OUT_DIR", help="where to write the bundle (new or empty)")
-    parser.add_argument("--assignments", metavar="A[,A]",
-                        help="comma-separated assignments to grade (default: every one in this checkout)")
-    parser.add_argument("--variant", metavar="V[,V]",
-                        help="comma-separated variants to grade (default: every one)")
-    parser.add_argument("--quick", action="store_true",
-                        help="grade correctness only (speed on shared grading machines is noisy)")
+    parser.add_argument(
+        "--assignments",
+        metavar="A[,A]",
+        help="comma-separated assignments to grade (default: every one in this checkout)",
+    )
+    parser.add_argument("--variant", metavar="V[,V]", help="comma-separated variants to grade (default: every one)")
+    parser.add_argument(
+        "--quick", action="store_true", help="grade correctness only (speed on shared grading machines is noisy)"
+    )
     parser.add_argument("--examples", type=int, metavar="N", help="hypothesis cases per correctness task")
-    parser.add_argument("--visibility", type=Visibility, default=Visibility.VISIBLE, metavar="V",
-                        help=f"when students see the tests: {_VISIBILITIES} (default: visible)")
-    parser.add_argument("--speed-visibility", type=Visibility, metavar="V",
-                        help="when students see the speed tests (default: as --visibility)")
-    parser.add_argument("--stdout-visibility", type=Visibility, default=Visibility.HIDDEN, metavar="V",
-                        help="when students see run_autograder's output, the grader's log (default: hidden)")
+    parser.add_argument(
+        "--visibility",
+        type=Visibility,
+        default=Visibility.VISIBLE,
+        metavar="V",
+        help=f"when students see the tests: {_VISIBILITIES} (default: visible)",
+    )
+    parser.add_argument(
+        "--speed-visibility",
+        type=Visibility,
+        metavar="V",
+        help="when students see the speed tests (default: as --visibility)",
+    )
+    parser.add_argument(
+        "--stdout-visibility",
+        type=Visibility,
+        default=Visibility.HIDDEN,
+        metavar="V",
+        help="when students see run_autograder's output, the grader's log (default: hidden)",
+    )
     parser.add_argument("--zip", action="store_true", help="also write OUT_DIR.zip, ready to upload")
     parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it is not empty")
     return parser
@@ -116,16 +135,22 @@ def _main(argv: list[str]) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create {out}: {error.strerror}") from None
-    grader_args = (["--quick"] if args.quick else []) + (["--variant", ",".join(variants)] if variants else []) + (
-        ["--examples", str(args.examples)] if args.examples else [])
+    grader_args = (
+        (["--quick"] if args.quick else [])
+        + (["--variant", ",".join(variants)] if variants else [])
+        + (["--examples", str(args.examples)] if args.examples else [])
+    )
     publishing = Publishing(args.visibility, args.speed_visibility, args.stdout_visibility)
     copied = write_bundle(out, names, grader_args, publishing)
-    print(f"wrote {out}: setup.sh, run_autograder and {copied} files of the grader and solutions for "
-          f"{', '.join(names)}")
-    points, left_out = gradescope_points([registry.load(name) for name in names], quick=args.quick,
-                                         variants=variants)
-    print(f"Gradescope: set the assignment's total to {points:g} points (the tasks it can grade"
-          + (f"; not graded there: {'; '.join(left_out)}" if left_out else "") + ")")
+    print(
+        f"wrote {out}: setup.sh, run_autograder and {copied} files of the grader and solutions for {', '.join(names)}"
+    )
+    points, left_out = gradescope_points([registry.load(name) for name in names], quick=args.quick, variants=variants)
+    print(
+        f"Gradescope: set the assignment's total to {points:g} points (the tasks it can grade"
+        + (f"; not graded there: {'; '.join(left_out)}" if left_out else "")
+        + ")"
+    )
     if not (CHECKOUT / "solutions").is_dir():
         print("  note: no solutions/ in this checkout: speed is scored by the fallback targets", file=sys.stderr)
     if args.zip:
@@ -141,8 +166,9 @@ def _variants(spec: str | None, names: list[str]) -> list[str]:
     known = {variant for name in names for variant in registry.load(name).variants}
     unknown = [variant for variant in variants if variant not in known]
     if unknown or not variants:
-        raise UsageError(f"unknown variant {', '.join(unknown) if unknown else repr(spec)}; "
-                         f"choose from {', '.join(sorted(known))}")
+        raise UsageError(
+            f"unknown variant {', '.join(unknown) if unknown else repr(spec)}; choose from {', '.join(sorted(known))}"
+        )
     return variants
 
 
@@ -226,8 +252,12 @@ def write_bundle(out: Path, names: list[str], grader_args: list[str], publishing
     publish_args = [f"--visibility={publishing.visibility}", f"--stdout-visibility={publishing.stdout_visibility}"]
     if publishing.speed_visibility:
         publish_args.append(f"--speed-visibility={publishing.speed_visibility}")
-    _write_script(out / "run_autograder", RUN_AUTOGRADER.replace("@ASSIGNMENTS@", " ".join(names)).replace(
-        "@GRADER_ARGS@", arguments).replace("@PUBLISH_ARGS@", " ".join(publish_args)))
+    _write_script(
+        out / "run_autograder",
+        RUN_AUTOGRADER.replace("@ASSIGNMENTS@", " ".join(names))
+        .replace("@GRADER_ARGS@", arguments)
+        .replace("@PUBLISH_ARGS@", " ".join(publish_args)),
+    )
     return copied
 
 
@@ -339,7 +369,8 @@ def _submission_root(submission: Path, names: list[str]) -> tuple[Path, bool]:
         return submission, True
     raise FileNotFoundError(
         f"no submission files found in {submission}: upload your repository (with assignments/), or the "
-        f"folders {', '.join(names)}" + (f", or {', '.join(variant_files)} themselves" if variant_files else ""))
+        f"folders {', '.join(names)}" + (f", or {', '.join(variant_files)} themselves" if variant_files else "")
+    )
 
 
 def stage(submission: Path, dest: Path, names: list[str]) -> list[Path]:
@@ -378,8 +409,9 @@ def finish(results: Path, status: str, work: Path, publishing: Publishing) -> No
         if status == "unstaged":
             why = _read(work / "stage.txt") or "could not stage the submission"
         else:
-            why = (f"The grader could not grade this submission (exit status {status}): "
-                   + "\n".join(_read(work / "grader.log").splitlines()[-5:]))
+            why = f"The grader could not grade this submission (exit status {status}): " + "\n".join(
+                _read(work / "grader.log").splitlines()[-5:]
+            )
         document = {"score": 0.0, "output": why.strip(), "tests": []}
     results.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(str(results), json.dumps(publish(document, publishing), indent=2))
@@ -412,16 +444,22 @@ def _helper(argv: list[str]) -> int:
             (dest.parent / "stage.txt").write_text(str(error))
             print(f"run_autograder: {error}", file=sys.stderr)
             return 1
-        print(f"run_autograder: staged {len(staged)} files: "
-              + ", ".join(str(p.relative_to(dest)) for p in staged))
+        print(f"run_autograder: staged {len(staged)} files: " + ", ".join(str(p.relative_to(dest)) for p in staged))
         return 0
     if argv[:1] == ["finish"]:
         args = _finish_parser().parse_args(argv[1:])
-        finish(args.results, args.status, args.work,
-               Publishing(args.visibility, args.speed_visibility, args.stdout_visibility))
+        finish(
+            args.results,
+            args.status,
+            args.work,
+            Publishing(args.visibility, args.speed_visibility, args.stdout_visibility),
+        )
         return 0
-    print("usage: python -m grader.bundle stage SUBMISSION DEST NAME... | finish RESULTS STATUS WORK [--visibility V]"
-          " [--speed-visibility V] [--stdout-visibility V]", file=sys.stderr)
+    print(
+        "usage: python -m grader.bundle stage SUBMISSION DEST NAME... | finish RESULTS STATUS WORK [--visibility V]"
+        " [--speed-visibility V] [--stdout-visibility V]",
+        file=sys.stderr,
+    )
     return EXIT_USAGE
 
 

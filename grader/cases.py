@@ -7,9 +7,11 @@ def array_lengths(largest: int):
     """Array lengths up to ``largest``: mostly short (where shrinking lands), some one off a power of two
     either way (where blocked and power-of-two code breaks), some anywhere up to ``largest``."""
     near_powers = st.integers(0, largest.bit_length() - 1).flatmap(
-        lambda k: st.sampled_from([2**k - 1, 2**k, 2**k + 1]))
-    return st.one_of(st.integers(0, min(300, largest)), near_powers.filter(lambda n: n <= largest),
-                     st.integers(0, largest))
+        lambda k: st.sampled_from([2**k - 1, 2**k, 2**k + 1])
+    )
+    return st.one_of(
+        st.integers(0, min(300, largest)), near_powers.filter(lambda n: n <= largest), st.integers(0, largest)
+    )
 
 
 # Thread counts a threaded variant is asked for: None (the documented default: one per core), one, the usual

@@ -95,9 +95,12 @@ def ceilings() -> Ceilings | None:
     if measured is None:
         return cached
     if cached is not None:
-        measured = Ceilings(max(measured.memory_bytes_per_s, cached.memory_bytes_per_s),
-                            max(measured.flops_per_s, cached.flops_per_s), measured.cores,
-                            min(measured.load, cached.load))
+        measured = Ceilings(
+            max(measured.memory_bytes_per_s, cached.memory_bytes_per_s),
+            max(measured.flops_per_s, cached.flops_per_s),
+            measured.cores,
+            min(measured.load, cached.load),
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.partial")
@@ -110,8 +113,13 @@ def ceilings() -> Ceilings | None:
 
 def _measure_in_child() -> Ceilings | None:
     try:
-        run = subprocess.run([sys.executable, "-m", "grader.ceilings"], capture_output=True, text=True,
-                             timeout=MEASURE_TIMEOUT_S, check=False)
+        run = subprocess.run(
+            [sys.executable, "-m", "grader.ceilings"],
+            capture_output=True,
+            text=True,
+            timeout=MEASURE_TIMEOUT_S,
+            check=False,
+        )
         return Ceilings(**json.loads(run.stdout))
     except (OSError, subprocess.TimeoutExpired, ValueError, TypeError):
         return None
@@ -168,8 +176,9 @@ def measure_compute(cores: int) -> float:
 
 def _measure() -> Ceilings:
     cores = machine.cores()
-    return Ceilings(memory_bytes_per_s=measure_memory(cores), flops_per_s=measure_compute(cores), cores=cores,
-                    load=load_average())
+    return Ceilings(
+        memory_bytes_per_s=measure_memory(cores), flops_per_s=measure_compute(cores), cores=cores, load=load_average()
+    )
 
 
 if __name__ == "__main__":

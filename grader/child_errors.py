@@ -34,7 +34,7 @@ _T = TypeVar("_T")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # numba's message: a stage line, the explanation, then details from the first of these on.
 _NUMBA_STAGE = "Failed in "
-_NUMBA_DETAILS = ("There are ", "During: ", "File \"", "- Resolution failure", "Rejected as ")
+_NUMBA_DETAILS = ("There are ", "During: ", 'File "', "- Resolution failure", "Rejected as ")
 SHOWN_NUMBA_LINES = 4
 
 _installed = False
@@ -119,10 +119,12 @@ def describe(error: BaseException, learner_frame: Callable, display_path: Callab
     if numba_errors is not None and isinstance(error, numba_errors.NumbaError):
         return _compile_error(error, display_path) + (f" (in thread {thread})" if thread else "")
     if numba is not None and isinstance(error, ValueError) and "number of threads must be between" in str(error):
-        return (f"raised ValueError: {error}{where}: numba.set_num_threads accepts at most "
-                f"numba.config.NUMBA_NUM_THREADS = {numba.config.NUMBA_NUM_THREADS} here (the threads numba "
-                "started with), and the grader asks for more threads than cores on purpose: pass "
-                "min(num_threads, numba.config.NUMBA_NUM_THREADS)")
+        return (
+            f"raised ValueError: {error}{where}: numba.set_num_threads accepts at most "
+            f"numba.config.NUMBA_NUM_THREADS = {numba.config.NUMBA_NUM_THREADS} here (the threads numba "
+            "started with), and the grader asks for more threads than cores on purpose: pass "
+            "min(num_threads, numba.config.NUMBA_NUM_THREADS)"
+        )
     if thread is None:
         return None
     text = str(error).strip()

@@ -39,14 +39,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m grader", description="Grade parlab assignments: correctness "
-                     "(hypothesis properties against an oracle) and speed (against the reference and a serial "
-                     "baseline, timed interleaved).")
-    parser.add_argument("assignment", help=f"list, all, or an assignment by number, assignmentN or name: "
-                        f"{registry.choices()}")
+    parser = _Parser(
+        prog="python -m grader",
+        description="Grade parlab assignments: correctness "
+        "(hypothesis properties against an oracle) and speed (against the reference and a serial "
+        "baseline, timed interleaved).",
+    )
+    parser.add_argument(
+        "assignment", help=f"list, all, or an assignment by number, assignmentN or name: {registry.choices()}"
+    )
     parser.add_argument("--variant", help="comma-separated variants to grade (threaded, simd, cuda, mpi)")
-    parser.add_argument("--submission", metavar="DIR", help="grade DIR, laid out like assignments/ "
-                        "(default: the assignments/ of this checkout)")
+    parser.add_argument(
+        "--submission",
+        metavar="DIR",
+        help="grade DIR, laid out like assignments/ (default: the assignments/ of this checkout)",
+    )
     parser.add_argument("--solutions", action="store_true", help="grade the reference solutions")
     parser.add_argument("--quick", action="store_true", help="correctness only, no speed tasks")
     parser.add_argument("--json", metavar="FILE", help="write Gradescope results.json to FILE")
@@ -54,8 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="hypothesis seed, to reproduce a run (printed every run)")
     parser.add_argument("--images", metavar="DIR", help="write PNG pictures (frames, diffs, plots) to DIR")
     parser.add_argument("--examples", type=int, metavar="N", help="hypothesis cases per correctness task")
-    parser.add_argument("--replay", metavar="FILE", help="rerun exactly the failing correctness case saved in "
-                        "FILE (a failed task prints the command)")
+    parser.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="rerun exactly the failing correctness case saved in FILE (a failed task prints the command)",
+    )
     return parser
 
 
@@ -74,8 +84,12 @@ def _list() -> str:
 def _writable(path: str, what: str) -> str:
     target = Path(path)
     resolved = target.resolve()
-    if resolved.is_relative_to("/proc") or resolved.is_relative_to("/sys") or resolved.is_relative_to("/dev") or (
-            target.exists() and not target.is_file()):
+    if (
+        resolved.is_relative_to("/proc")
+        or resolved.is_relative_to("/sys")
+        or resolved.is_relative_to("/dev")
+        or (target.exists() and not target.is_file())
+    ):
         raise UsageError(f"cannot write the {what} file {path}: it is not, and cannot be, a regular file")
     parent = resolved.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
@@ -106,8 +120,9 @@ def _options(args, names: list[str]) -> Options:
         known = {v for name in names for v in registry.load(name).variants}
         unknown = [v for v in variants if v not in known]
         if unknown or not variants:
-            raise UsageError(f"unknown variant {', '.join(unknown) or args.variant!r}; "
-                             f"choose from {', '.join(sorted(known))}")
+            raise UsageError(
+                f"unknown variant {', '.join(unknown) or args.variant!r}; choose from {', '.join(sorted(known))}"
+            )
     if args.examples is not None and args.examples < 1:
         raise UsageError("--examples must be at least 1")
     for path, what in ((args.json, "JSON"), (args.junitxml, "JUnit XML")):
@@ -115,8 +130,15 @@ def _options(args, names: list[str]) -> Options:
             _writable(path, what)
             protect_path(path)  # learner code may not write the results
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    return Options(submission=submission, solutions=solutions, seed=seed, quick=args.quick, variants=variants,
-                   max_examples=args.examples, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    return Options(
+        submission=submission,
+        solutions=solutions,
+        seed=seed,
+        quick=args.quick,
+        variants=variants,
+        max_examples=args.examples,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except isolation.GraderStopped as stop:  # stopped in the few lines between grading and the results
         end_all_workers()
-        print(f"grader: {stop.why}, before its results were written; every process it started was ended",
-              file=sys.stderr)
+        print(
+            f"grader: {stop.why}, before its results were written; every process it started was ended", file=sys.stderr
+        )
         return stop.exit_status
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
@@ -148,15 +171,19 @@ def _replay(path: str, names: list[str], options: Options) -> int:
         saved = replay.read(path)
         if names != [saved.assignment] or (options.variants and saved.variant not in options.variants):
             rerun = replay.command(saved.assignment, saved.variant, Path(path))
-            raise replay.ReplayError(f"--replay {path} holds a case of {saved.assignment} --variant "
-                                     f"{saved.variant}: run {rerun}")
+            raise replay.ReplayError(
+                f"--replay {path} holds a case of {saved.assignment} --variant {saved.variant}: run {rerun}"
+            )
         assignment = registry.load(saved.assignment)
         task = replay.task_of(saved, assignment.tasks)
         case = saved.case()
     except replay.ReplayError as error:
         raise UsageError(str(error)) from None
-    print(f"parlab grader: replaying one case of {saved.assignment} {saved.variant} {saved.task} on "
-          f"{options.submission}: {case}", file=sys.stderr)
+    print(
+        f"parlab grader: replaying one case of {saved.assignment} {saved.variant} {saved.task} on "
+        f"{options.submission}: {case}",
+        file=sys.stderr,
+    )
     result = Grader(assignment, options).replay(task, case)
     print(terminal.render(f"Assignment {assignment.number}: {assignment.title} (replay)", [result], options.seed))
     return EXIT_PASSED if all_points_earned([result]) else EXIT_FAILED
@@ -200,8 +227,9 @@ def _main(argv) -> int:
             isolation.boundary()  # its one line, and the end of what an earlier run left running
             assignment_results = Grader(assignment, options).run()
         except isolation.GraderStopped as stop:  # stopped outside a task (while starting, between tasks)
-            assignment_results = Grader(assignment, options).not_graded(list(Grader(assignment, options).tasks()),
-                                                                        stop.why)
+            assignment_results = Grader(assignment, options).not_graded(
+                list(Grader(assignment, options).tasks()), stop.why
+            )
         stopped = isolation.stop_reason()
         results += assignment_results
         title = f"Assignment {assignment.number}: {assignment.title}"
@@ -213,8 +241,11 @@ def _main(argv) -> int:
             try:
                 written = write_pictures(assignment, options, args.images, assignment_results)
             except Exception:  # a grader bug in the pictures costs the pictures, never the results
-                print(f"grader: internal error in the grader while drawing the {name} pictures (a bug, please "
-                      f"report it):\n{traceback.format_exc()}", file=sys.stderr)
+                print(
+                    f"grader: internal error in the grader while drawing the {name} pictures (a bug, please "
+                    f"report it):\n{traceback.format_exc()}",
+                    file=sys.stderr,
+                )
                 written = []
             for path in written:
                 print(f"  wrote {path}")
@@ -229,7 +260,10 @@ def _main(argv) -> int:
         junit.write(args.junitxml, results)
     if stopped:
         finished = sum(1 for r in results if not r.message.startswith("not graded: "))
-        print(f"grader: {stopped.why}: every process it started was ended; {finished} of {len(results)} tasks "
-              "finished, the rest are reported as not graded", file=sys.stderr)
+        print(
+            f"grader: {stopped.why}: every process it started was ended; {finished} of {len(results)} tasks "
+            "finished, the rest are reported as not graded",
+            file=sys.stderr,
+        )
         return stopped.exit_status
     return EXIT_PASSED if all_points_earned(results) else EXIT_FAILED

@@ -15,8 +15,9 @@ from grader.spec import Mismatch
 UNIT_ROUNDOFF = 2.0**-24
 
 
-def expect_array(got, expected: np.ndarray, *, what: str, tolerance: np.ndarray | float = 0.0,
-                 max_mismatches: int = 0) -> None:
+def expect_array(
+    got, expected: np.ndarray, *, what: str, tolerance: np.ndarray | float = 0.0, max_mismatches: int = 0
+) -> None:
     """Raise :class:`Mismatch` unless ``got`` has ``expected``'s dtype and shape and its values.
 
     ``tolerance`` is the largest allowed ``|got - expected|``, a scalar or one bound per element (an
@@ -24,8 +25,10 @@ def expect_array(got, expected: np.ndarray, *, what: str, tolerance: np.ndarray 
     ``tolerance=0``. Up to ``max_mismatches`` elements may differ by more. NaN matches only NaN.
     """
     if not isinstance(got, np.ndarray):
-        raise Mismatch(f"{what}: expected a numpy array of dtype {expected.dtype} and shape "
-                       f"{expected.shape}, got {type(got).__name__}")
+        raise Mismatch(
+            f"{what}: expected a numpy array of dtype {expected.dtype} and shape "
+            f"{expected.shape}, got {type(got).__name__}"
+        )
     if got.dtype != expected.dtype:
         raise Mismatch(f"{what}: expected dtype {expected.dtype}, got {got.dtype}")
     if got.shape != expected.shape:
@@ -51,5 +54,7 @@ def expect_array(got, expected: np.ndarray, *, what: str, tolerance: np.ndarray 
             bound = f" (tolerance {float(tolerance):.3g})"
         elif np.ndim(tolerance):
             bound = f" (tolerance {float(np.broadcast_to(tolerance, wrong.shape)[first]):.3g})"
-        raise Mismatch(f"{what}: {count} of {wrong.size} elements differ{allowed}; first at index "
-                       f"{index}: expected {expected[first]!r}, got {got[first]!r}{bound}")
+        raise Mismatch(
+            f"{what}: {count} of {wrong.size} elements differ{allowed}; first at index "
+            f"{index}: expected {expected[first]!r}, got {got[first]!r}{bound}"
+        )

@@ -46,8 +46,9 @@ class CallRecord:
     kwargs: dict
 
     def __str__(self) -> str:
-        shown = [_show(value) for value in self.args] + [f"{name}={_show(value)}"
-                                                        for name, value in self.kwargs.items()]
+        shown = [_show(value) for value in self.args] + [
+            f"{name}={_show(value)}" for name, value in self.kwargs.items()
+        ]
         return f"{self.function}({', '.join(shown)})"
 
 
@@ -148,8 +149,10 @@ class _Recorder:
         first, *others = self.failures.values()
         lines = [first.describe()]
         if others:
-            lines.append(f"({len(self.failures)} distinct failures; the first is shown above, the "
-                         f"other{'s' * (len(others) > 1)}:")
+            lines.append(
+                f"({len(self.failures)} distinct failures; the first is shown above, the "
+                f"other{'s' * (len(others) > 1)}:"
+            )
             for other in others:
                 shown = other.describe().splitlines()
                 cut = " [...]" if len(shown) > SHOWN_OTHER_LINES else ""
@@ -171,8 +174,9 @@ def run_case(prop: Property, call: Call, case: Any) -> Verdict:
     return Verdict(True, f"the case passed: {case}", recorder.cases_run)
 
 
-def run_property(prop: Property, call: Call, profile: Profile, *, seed: int,
-                 max_examples: int | None = None) -> Verdict:
+def run_property(
+    prop: Property, call: Call, profile: Profile, *, seed: int, max_examples: int | None = None
+) -> Verdict:
     """Check ``prop`` against ``call``; the verdict's message shows the smallest failing case of the first
     distinct failure found, and how many distinct failures there were.
 
@@ -203,9 +207,16 @@ def run_property(prop: Property, call: Call, profile: Profile, *, seed: int,
     stopped = ""  # why the search stopped early, if it did
 
     @hypothesis_seed(seed)
-    @settings(max_examples=max_examples, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=True, print_blob=False,
-              phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=True,
+        print_blob=False,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
     @given(prop.cases(profile))
     def property_holds(case):
         nonlocal stopped
@@ -227,12 +238,18 @@ def run_property(prop: Property, call: Call, profile: Profile, *, seed: int,
     except Exception as error:  # anything hypothesis reports: one failure, a group, Flaky, Unsatisfiable...
         if not recorder.failures:
             if isinstance(error, CANNOT_CHECK):
-                return Verdict(False, f"hypothesis could not check the cases: {type(error).__name__}: "
-                               f"{str(error).splitlines()[0] if str(error) else ''}", recorder.cases_run)
+                return Verdict(
+                    False,
+                    f"hypothesis could not check the cases: {type(error).__name__}: "
+                    f"{str(error).splitlines()[0] if str(error) else ''}",
+                    recorder.cases_run,
+                )
             raise  # the check broke without a Mismatch: a grader bug, reported by grading.py
         if _contains(error, Flaky):
-            return recorder.verdict("(a case that failed passed when run again on the same input: the "
-                                    "answer depends on timing, as with a race between threads)")
+            return recorder.verdict(
+                "(a case that failed passed when run again on the same input: the "
+                "answer depends on timing, as with a race between threads)"
+            )
         return recorder.verdict()
     if recorder.failures:
         if stopped == "time":
@@ -252,5 +269,7 @@ def _contains(error: BaseException, kind: type) -> bool:
 
 
 def _over_time(prop: Property, cases_run: int) -> str:
-    return (f"the correctness checks took longer than {prop.time_limit_s:.0f} s in all "
-            f"({cases_run} cases run): is the code far slower than it should be?")
+    return (
+        f"the correctness checks took longer than {prop.time_limit_s:.0f} s in all "
+        f"({cases_run} cases run): is the code far slower than it should be?"
+    )

@@ -27,8 +27,16 @@ from grader.spec import Assignment, Benchmark, Contestant, Inspection, Mismatch,
 
 HUNG = "did not finish within the time limit"  # how grader/sandbox.py begins the reason a request was killed
 
-__all__ = ["Grader", "Options", "Status", "TaskResult", "default_solutions", "limits_for", "profile_for",
-           "worker_options_for"]
+__all__ = [
+    "Grader",
+    "Options",
+    "Status",
+    "TaskResult",
+    "default_solutions",
+    "limits_for",
+    "profile_for",
+    "worker_options_for",
+]
 
 
 @dataclass
@@ -63,9 +71,11 @@ def worker_options_for(variant: str, ranks: int = 0, serial: bool = False) -> Wo
     """How a worker for ``variant`` runs: on the CUDA simulator when there is no GPU, under MPI with
     ``ranks``, pinned to one core for the SIMD variant and the serial baseline."""
     one_core = serial or variant == "simd"  # the SIMD lesson is one core; the serial baseline is too
-    return WorkerOptions(simulate_cuda=_on_simulator(variant), ranks=ranks,
-                         pin_cpu=min(os.sched_getaffinity(0)) if one_core and hasattr(os, "sched_getaffinity")
-                         else None)
+    return WorkerOptions(
+        simulate_cuda=_on_simulator(variant),
+        ranks=ranks,
+        pin_cpu=min(os.sched_getaffinity(0)) if one_core and hasattr(os, "sched_getaffinity") else None,
+    )
 
 
 def limits_for(options: Options, variant: str, call_time_s: float) -> Limits:
@@ -105,8 +115,9 @@ class Grader:
         self.hung: dict[tuple[str, int], str] = {}
 
     def learner_source(self, variant: str) -> Source:
-        return Source.learner(self.options.submission, self.assignment.name, variant,
-                              self.assignment.functions.get(variant, ()))
+        return Source.learner(
+            self.options.submission, self.assignment.name, variant, self.assignment.functions.get(variant, ())
+        )
 
     def reference_source(self, variant: str) -> Source | None:
         """The reference solution, loaded exactly as the learner's file is (same package mechanism, same
@@ -129,25 +140,39 @@ class Grader:
             try:
                 result = self.run_task(task)
             except GraderStopped as stop:  # the grader is stopping: this task and the rest are not graded
-                return results + self.not_graded(tasks[index - 1:], stop.why)
+                return results + self.not_graded(tasks[index - 1 :], stop.why)
             except Exception as error:  # the last resort: a grader bug fails this task, not the whole run
                 result = self._internal_error(task, error)
             results.append(result)
-            self.options.progress(f"[{index}/{len(tasks)}] {label}: {result.status.upper()}"
-                                  f" {result.points:g}/{result.max_points:g} ({result.seconds:.1f} s)")
+            self.options.progress(
+                f"[{index}/{len(tasks)}] {label}: {result.status.upper()}"
+                f" {result.points:g}/{result.max_points:g} ({result.seconds:.1f} s)"
+            )
         return results
 
     def not_graded(self, tasks: list[Task], why: str) -> list[TaskResult]:
         """Results for ``tasks`` that the grader did not finish (it was stopped): no points, not counted."""
-        return [TaskResult(self.assignment.name, task.variant, task.name, 0.0, 0.0, Status.SKIPPED,
-                           f"not graded: {why} before this task finished") for task in tasks]
+        return [
+            TaskResult(
+                self.assignment.name,
+                task.variant,
+                task.name,
+                0.0,
+                0.0,
+                Status.SKIPPED,
+                f"not graded: {why} before this task finished",
+            )
+            for task in tasks
+        ]
 
     def _internal_error(self, task: Task, error: Exception) -> TaskResult:
         """A task the grader itself broke on: failed, with the traceback for the maintainers."""
         details = "".join(traceback.format_exception(error)).rstrip().replace("\n", "\n    ")
         what = f"{type(error).__name__}: {str(error).splitlines()[0]}" if str(error) else type(error).__name__
-        message = (f"internal error in the grader ({what}): a bug in the grader, not in your code; please "
-                   f"report it with these details for the maintainers:\n    {details}")
+        message = (
+            f"internal error in the grader ({what}): a bug in the grader, not in your code; please "
+            f"report it with these details for the maintainers:\n    {details}"
+        )
         if isinstance(task, Property):  # its variant's speed is not timed: correctness is unknown
             self.incorrect.setdefault((task.variant, task.ranks), {})[task.name] = message.splitlines()[0]
         return TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, Status.FAILED, message)
@@ -183,12 +208,17 @@ class Grader:
         limits = limits_for(self.options, task.variant, task.call_time_limit_s)
         worker = None
         try:
-            with Worker(self.learner_source(task.variant), limits,
-                        worker_options_for(task.variant, task.ranks)) as worker:
+            with Worker(
+                self.learner_source(task.variant), limits, worker_options_for(task.variant, task.ranks)
+            ) as worker:
                 call = SandboxCall(worker, task.variant, task.call_time_limit_s)
-                verdict = (run_case(task, call, only_case) if only_case is not None else
-                           run_property(task, call, profile, seed=self.options.seed,
-                                        max_examples=self.options.max_examples))
+                verdict = (
+                    run_case(task, call, only_case)
+                    if only_case is not None
+                    else run_property(
+                        task, call, profile, seed=self.options.seed, max_examples=self.options.max_examples
+                    )
+                )
         except WorkerFailure as failure:
             result.message = str(failure)
         else:
@@ -200,8 +230,7 @@ class Grader:
             if verdict.counterexample is not None and only_case is None:
                 result.message += self._replay_line(task, verdict.counterexample)
         # what went wrong, without the case it went wrong on (the correctness task shows that)
-        why = next((line for line in result.message.splitlines() if not line.startswith(("input: ", "call: "))),
-                   "")
+        why = next((line for line in result.message.splitlines() if not line.startswith(("input: ", "call: "))), "")
         self.incorrect.setdefault((task.variant, task.ranks), {})[task.name] = why
         if worker is not None and worker.dead and worker.dead.startswith(HUNG):
             self.hung.setdefault((task.variant, task.ranks), f"{task.name}: {why}")
@@ -261,20 +290,26 @@ class Grader:
                     workers[side.side].append(worker)
                     try:
                         worker.start()
-                        worker.request(("setup", hook_reference(task.inputs), task.params,
-                                        _wire(side.contestant.prepare), shift), task.time_limit_s)
+                        worker.request(
+                            ("setup", hook_reference(task.inputs), task.params, _wire(side.contestant.prepare), shift),
+                            task.time_limit_s,
+                        )
                     except WorkerFailure as failure:
-                        raise WorkerFailure(str(failure) if side.side is Side.LEARNER
-                                            else f"{side.side}: {failure}") from None
+                        raise WorkerFailure(
+                            str(failure) if side.side is Side.LEARNER else f"{side.side}: {failure}"
+                        ) from None
             times = timing.interleaved(
-                {side.side: [(worker, side.contestant.function, side.kwargs) for worker in workers[side.side]]
-                 for side in sides},
-                rounds=task.rounds, time_limit=task.time_limit_s,
-                informative=frozenset(side.side for side in sides if not side.scored))
+                {
+                    side.side: [(worker, side.contestant.function, side.kwargs) for worker in workers[side.side]]
+                    for side in sides
+                },
+                rounds=task.rounds,
+                time_limit=task.time_limit_s,
+                informative=frozenset(side.side for side in sides if not side.scored),
+            )
             learner = workers[Side.LEARNER][0]
             output = learner.request(("collect", _wire(task.learner.collect)), task.time_limit_s)[0]
-            timed_inputs = vary_inputs(task.inputs(**task.params), learner.last_input_set,
-                                       shift)
+            timed_inputs = vary_inputs(task.inputs(**task.params), learner.last_input_set, shift)
         except WorkerFailure as failure:
             result.message = str(failure)
             return
@@ -292,17 +327,35 @@ class Grader:
         # than another running the same code). MPI sides keep one: idle MPI ranks poll, stealing cores.
         processes = 1 if task.ranks else timing.PROCESSES_PER_SIDE
         parallel = worker_options_for(task.variant, task.ranks)
-        sides = [SpeedSide(Side.SERIAL, Source.trusted(task.baseline_module), task.baseline,
-                           worker_options_for(task.variant, serial=True), {}, scored=reference is None,
-                           processes=1 if reference is not None else processes)]
+        sides = [
+            SpeedSide(
+                Side.SERIAL,
+                Source.trusted(task.baseline_module),
+                task.baseline,
+                worker_options_for(task.variant, serial=True),
+                {},
+                scored=reference is None,
+                processes=1 if reference is not None else processes,
+            )
+        ]
         if reference is not None:
             sides.append(SpeedSide(Side.REFERENCE, reference, task.learner, parallel, task.kwargs, True, processes))
-        sides.append(SpeedSide(Side.LEARNER, self.learner_source(task.variant), task.learner, parallel,
-                               task.kwargs, True, processes))
+        sides.append(
+            SpeedSide(
+                Side.LEARNER, self.learner_source(task.variant), task.learner, parallel, task.kwargs, True, processes
+            )
+        )
         return sides
 
-    def _score(self, task: Benchmark, result: TaskResult, times: Mapping[str, list[float]], output: Any,
-               have_reference: bool, timed_inputs: Any) -> None:
+    def _score(
+        self,
+        task: Benchmark,
+        result: TaskResult,
+        times: Mapping[str, list[float]],
+        output: Any,
+        have_reference: bool,
+        timed_inputs: Any,
+    ) -> None:
         try:
             task.verify(task.params, timed_inputs, output)
         except Mismatch as wrong:
@@ -311,36 +364,52 @@ class Grader:
         if task.bytes_moved and task.variant != "cuda":
             claimed, ceiling = task.bytes_moved / min(times[Side.LEARNER]), timing.memory_bandwidth()
             if claimed > timing.BANDWIDTH_MARGIN * ceiling:
-                result.message = (f"timing refused: {claimed / 1e9:.0f} GB/s claimed, but this machine's memory "
-                                  f"moves {ceiling / 1e9:.0f} GB/s: the timed calls did not do the work (answers "
-                                  "remembered, or calls skipped)")
+                result.message = (
+                    f"timing refused: {claimed / 1e9:.0f} GB/s claimed, but this machine's memory "
+                    f"moves {ceiling / 1e9:.0f} GB/s: the timed calls did not do the work (answers "
+                    "remembered, or calls skipped)"
+                )
                 return
         reference_times = times.get(Side.REFERENCE) or scoring.fallback_reference_times(
-            times[Side.SERIAL], task.fallback_speedup)
+            times[Side.SERIAL], task.fallback_speedup
+        )
         ratios = scoring.round_ratios(times[Side.LEARNER], reference_times)
         ratio = scoring.paired_ratio(times[Side.LEARNER], reference_times)
         learner_s = statistics.median(times[Side.LEARNER])
         reference_s = statistics.median(reference_times)
         roof = ceilings.ceilings() if task.variant != "cuda" else None  # the GPU's ceilings are not measured
         timings = Timings(
-            serial_s=statistics.median(times[Side.SERIAL]), reference_s=reference_s, learner_s=learner_s,
-            reference_measured=have_reference, ratio_to_reference=ratio,
+            serial_s=statistics.median(times[Side.SERIAL]),
+            reference_s=reference_s,
+            learner_s=learner_s,
+            reference_measured=have_reference,
+            ratio_to_reference=ratio,
             learner_gbps=task.bytes_moved / learner_s / 1e9 if task.bytes_moved else None,
             reference_gbps=task.bytes_moved / reference_s / 1e9 if task.bytes_moved else None,
             throughput=Throughput(task.work[0], task.work[1] / learner_s) if task.work else None,
-            rounds=len(ratios), ratio_range=(min(ratios), max(ratios)), load=ceilings.load_average(),
-            cores=machine.cores(), memory_ceiling_gbps=roof.memory_bytes_per_s / 1e9 if roof else None,
+            rounds=len(ratios),
+            ratio_range=(min(ratios), max(ratios)),
+            load=ceilings.load_average(),
+            cores=machine.cores(),
+            memory_ceiling_gbps=roof.memory_bytes_per_s / 1e9 if roof else None,
             compute_ceiling_gflops=roof.flops_per_s / 1e9 if roof else None,
             learner_gflops=task.operations / learner_s / 1e9 if task.operations else None,
-            reference_gflops=task.operations / reference_s / 1e9 if task.operations else None)
+            reference_gflops=task.operations / reference_s / 1e9 if task.operations else None,
+        )
         result.timings = timings
         fraction = scoring.speed_fraction(ratio)
         result.points = round(task.points * fraction, 2)
-        against = "the reference" if have_reference else (
-            f"the fallback target ({task.fallback_speedup:g}x the serial baseline; no solutions/ here)")
+        against = (
+            "the reference"
+            if have_reference
+            else (f"the fallback target ({task.fallback_speedup:g}x the serial baseline; no solutions/ here)")
+        )
         full = f"full marks up to {scoring.BANDS[0][0]:g}x"
-        result.message = (f"{ratio:.2f}x the time of {against}: {fraction:.0%} of the speed points ({full})"
-                          if task.points else f"{ratio:.2f}x the time of {against} (not graded)")
+        result.message = (
+            f"{ratio:.2f}x the time of {against}: {fraction:.0%} of the speed points ({full})"
+            if task.points
+            else f"{ratio:.2f}x the time of {against} (not graded)"
+        )
         result.status = Status.for_points(fraction, 1.0)
 
 

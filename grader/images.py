@@ -58,8 +58,9 @@ def save_heatmap(path: str, difference: np.ndarray, what: str = "pixels") -> str
     figure, axes = plt.subplots(figsize=(7, 7 * height / max(width, 1) + 0.8), dpi=100)
     image = axes.imshow(shown, cmap=heat, vmin=0.0, vmax=largest or 1.0, interpolation="nearest")
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="|yours - reference|")
-    axes.set_title(f"{differing:,} of {total:,} {what} differ" + (f" (largest difference {largest:g})"
-                                                                   if differing else ""))
+    axes.set_title(
+        f"{differing:,} of {total:,} {what} differ" + (f" (largest difference {largest:g})" if differing else "")
+    )
     axes.set_xticks([])
     axes.set_yticks([])
     figure.tight_layout()
@@ -92,9 +93,10 @@ def roofline_points(results) -> list[RooflinePoint]:
         timings = result.timings
         if timings is None or timings.memory_ceiling_gbps is None:
             continue
-        sides = (("yours", timings.learner_gflops, timings.learner_gbps),
-                 ("reference" if timings.reference_measured else "target", timings.reference_gflops,
-                  timings.reference_gbps))
+        sides = (
+            ("yours", timings.learner_gflops, timings.learner_gbps),
+            ("reference" if timings.reference_measured else "target", timings.reference_gflops, timings.reference_gbps),
+        )
         for who, gflops, gbps in sides:
             if gflops and gbps:
                 points.append(RooflinePoint(f"{who}: {result.variant} {result.task}", gflops / gbps, gflops))
@@ -125,8 +127,7 @@ def save_bandwidth_chart(path: str, rates: dict[str, float], ceiling_gbps: float
     return _save_figure(figure, path)
 
 
-def save_roofline(path: str, memory_gbps: float, compute_gflops: float, points: list[RooflinePoint],
-                  title: str) -> str:
+def save_roofline(path: str, memory_gbps: float, compute_gflops: float, points: list[RooflinePoint], title: str) -> str:
     """The roofline model of this machine: attainable GFLOP/s = min(memory GB/s x operations a byte, the
     cores' GFLOP/s), on log-log axes, with each point where a kernel ran. A point far under the slanted roof
     wastes memory bandwidth; under the flat roof, arithmetic; a point cannot rise above the roof."""
@@ -141,15 +142,22 @@ def save_roofline(path: str, memory_gbps: float, compute_gflops: float, points: 
     x = np.geomspace(low, high, 200)
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=100)
     axes.loglog(x, np.minimum(memory_gbps * x, compute_gflops), color="black", linewidth=2)
-    axes.annotate(f"memory: {memory_gbps:.1f} GB/s", (ridge / 40, memory_gbps * ridge / 40 * 1.8), fontsize=9,
-                  ha="right")
+    axes.annotate(
+        f"memory: {memory_gbps:.1f} GB/s", (ridge / 40, memory_gbps * ridge / 40 * 1.8), fontsize=9, ha="right"
+    )
     axes.annotate(f"cores: {compute_gflops:.0f} GFLOP/s", (ridge * 1.3, compute_gflops * 1.15), fontsize=9)
     axes.axvline(ridge, color="gray", linestyle=":", linewidth=1)
     markers = iter("osD^vP*X")
     for point in points:
-        axes.loglog([point.intensity], [point.gflops], linestyle="none", marker=next(markers, "o"),
-                    markersize=8, label=f"{point.label}: {point.gflops:.2f} GFLOP/s "
-                    f"({point.gflops / min(memory_gbps * point.intensity, compute_gflops):.0%} of the roof)")
+        axes.loglog(
+            [point.intensity],
+            [point.gflops],
+            linestyle="none",
+            marker=next(markers, "o"),
+            markersize=8,
+            label=f"{point.label}: {point.gflops:.2f} GFLOP/s "
+            f"({point.gflops / min(memory_gbps * point.intensity, compute_gflops):.0%} of the roof)",
+        )
     axes.set_xlabel("arithmetic intensity (float32 operations per byte of memory traffic)")
     axes.set_ylabel("GFLOP/s")
     axes.set_title(title)
@@ -167,8 +175,9 @@ def colorize(counts: np.ndarray, max_count: int) -> np.ndarray:
     return np.clip(rgb, 0.0, 1.0)
 
 
-def save_speedup_plot(path: str, threads: list[int], speedups: dict[str, list[float]], title: str,
-                      cores: int | None = None) -> str:
+def save_speedup_plot(
+    path: str, threads: list[int], speedups: dict[str, list[float]], title: str, cores: int | None = None
+) -> str:
     """Speedup against thread count, one line per series, with the ideal line for reference: linear up to
     ``cores``, flat beyond (more threads than cores cannot run at once)."""
     import matplotlib
@@ -268,10 +277,19 @@ def write_pictures(assignment, options, out_dir: str, results=()) -> list[str]:
     points = roofline_points(results)
     roof = ceilings.ceilings() if points else None
     if roof is not None:
-        written.append(save_roofline(os.path.join(directory, "roofline.png"), roof.memory_bytes_per_s / 1e9,
-                                     roof.flops_per_s / 1e9, points, f"{assignment.name}: roofline of this machine"))
+        written.append(
+            save_roofline(
+                os.path.join(directory, "roofline.png"),
+                roof.memory_bytes_per_s / 1e9,
+                roof.flops_per_s / 1e9,
+                points,
+                f"{assignment.name}: roofline of this machine",
+            )
+        )
     if not written:
         timed = any(result.timings is not None for result in results)
-        print(f"  {assignment.name}: no pictures" + ("" if timed else " (nothing was timed: the roofline needs "
-                                                    "the speed tasks, run without --quick)"))
+        print(
+            f"  {assignment.name}: no pictures"
+            + ("" if timed else " (nothing was timed: the roofline needs the speed tasks, run without --quick)")
+        )
     return written

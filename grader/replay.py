@@ -60,10 +60,11 @@ class Replay:
             raise ReplayError(f"the replay names {self.case_type}, which is not a case type")
         types = {field.name for field in dataclasses.fields(kind)}
         if set(self.fields) - types:
-            raise ReplayError(f"the replay's case has fields {sorted(set(self.fields) - types)} that "
-                              f"{self.case_type} no longer has: grade again to get a fresh replay file")
-        return kind(**{name: tuple(value) if isinstance(value, list) else value
-                       for name, value in self.fields.items()})
+            raise ReplayError(
+                f"the replay's case has fields {sorted(set(self.fields) - types)} that "
+                f"{self.case_type} no longer has: grade again to get a fresh replay file"
+            )
+        return kind(**{name: tuple(value) if isinstance(value, list) else value for name, value in self.fields.items()})
 
 
 def savable(case: Any) -> bool:
@@ -87,9 +88,13 @@ def write(assignment: str, variant: str, task: str, case: Any, args: tuple, kwar
     directory.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{assignment}-{variant}-{task}").strip("-")
     path = directory / f"{slug}.npz"
-    record = {"assignment": assignment, "variant": variant, "task": task,
-              "case_type": f"{type(case).__module__}:{type(case).__qualname__}",
-              "fields": {field.name: getattr(case, field.name) for field in dataclasses.fields(case)}}
+    record = {
+        "assignment": assignment,
+        "variant": variant,
+        "task": task,
+        "case_type": f"{type(case).__module__}:{type(case).__qualname__}",
+        "fields": {field.name: getattr(case, field.name) for field in dataclasses.fields(case)},
+    }
     arrays = {CASE_KEY: np.array(json.dumps(record))}
     for index, value in enumerate(args):
         if isinstance(value, (np.ndarray, np.generic, int, float, bool)):
@@ -126,8 +131,10 @@ def task_of(replay: Replay, tasks) -> Property:
     for task in tasks:
         if isinstance(task, Property) and task.variant == replay.variant and task.name == replay.task:
             return task
-    raise ReplayError(f"{replay.assignment} has no correctness task {replay.task!r} of the {replay.variant} "
-                      "variant any more: grade again to get a fresh replay file")
+    raise ReplayError(
+        f"{replay.assignment} has no correctness task {replay.task!r} of the {replay.variant} "
+        "variant any more: grade again to get a fresh replay file"
+    )
 
 
 def command(assignment: str, variant: str, path: Path) -> str:

@@ -109,34 +109,60 @@ class Variable:
 
 # -- set by whoever runs the grader ----------------------------------------------------------------------
 CALL_TIME_LIMIT = Variable(
-    "PARLAB_CALL_TIME_LIMIT", "no request to a learner's worker may take longer than this many seconds "
-    "(caps every task's own limits, for the whole run)", seconds)
+    "PARLAB_CALL_TIME_LIMIT",
+    "no request to a learner's worker may take longer than this many seconds "
+    "(caps every task's own limits, for the whole run)",
+    seconds,
+)
 MEMORY_LIMIT_MB = Variable(
-    "PARLAB_MEMORY_LIMIT_MB", "no worker may reserve more than this many MiB of address space (not applied to "
+    "PARLAB_MEMORY_LIMIT_MB",
+    "no worker may reserve more than this many MiB of address space (not applied to "
     "CUDA on a real GPU, whose runtime reserves far more than it uses); default: half the machine's memory",
-    mebibytes)
+    mebibytes,
+)
 TIME_LIMIT = Variable(
-    "PARLAB_TIME_LIMIT", "the whole run's time limit in seconds: when it runs out the grader stops its workers "
-    "and exits with status 124", seconds)
+    "PARLAB_TIME_LIMIT",
+    "the whole run's time limit in seconds: when it runs out the grader stops its workers and exits with status 124",
+    seconds,
+)
 SANDBOX = Variable(
-    "PARLAB_SANDBOX", "which boundary runs learner code when the grader is root: bwrap (namespaces), uid (its "
+    "PARLAB_SANDBOX",
+    "which boundary runs learner code when the grader is root: bwrap (namespaces), uid (its "
     "own uid only), off (the grader's own user), auto (the strongest available; the default)",
-    one_of("auto", "bwrap", "uid", "off"))
+    one_of("auto", "bwrap", "uid", "off"),
+)
 DEFAULT_TRUSTED_UID = 65533
 TRUSTED_UID = Variable(
-    "PARLAB_TRUSTED_UID", "the uid that runs the reference solutions and the baselines when the grader is root "
-    f"(default {DEFAULT_TRUSTED_UID})", uid)
+    "PARLAB_TRUSTED_UID",
+    "the uid that runs the reference solutions and the baselines when the grader is root "
+    f"(default {DEFAULT_TRUSTED_UID})",
+    uid,
+)
 CACHE_DIR = Variable(
-    "PARLAB_CACHE_DIR", "where numba's compile caches live (default /var/cache/parlab for root, else "
-    "~/.cache/parlab)", any_text)
+    "PARLAB_CACHE_DIR",
+    "where numba's compile caches live (default /var/cache/parlab for root, else ~/.cache/parlab)",
+    any_text,
+)
 NO_GPU = Variable("PARLAB_NO_GPU", "1: act as if this machine had no CUDA GPU (CUDA runs on the simulator)", flag)
 NO_MPI = Variable("PARLAB_NO_MPI", "1: act as if MPI were not installed (MPI tasks are skipped)", flag)
 TRACEBACK = Variable(
-    "PARLAB_TRACEBACK", "1: an exception raised by learner code is reported with its whole traceback, not just "
-    "the line it came from (for debugging the grader)", flag)
+    "PARLAB_TRACEBACK",
+    "1: an exception raised by learner code is reported with its whole traceback, not just "
+    "the line it came from (for debugging the grader)",
+    flag,
+)
 
-USER_VARIABLES = (CALL_TIME_LIMIT, MEMORY_LIMIT_MB, TIME_LIMIT, SANDBOX, TRUSTED_UID, CACHE_DIR, NO_GPU, NO_MPI,
-                  TRACEBACK)
+USER_VARIABLES = (
+    CALL_TIME_LIMIT,
+    MEMORY_LIMIT_MB,
+    TIME_LIMIT,
+    SANDBOX,
+    TRUSTED_UID,
+    CACHE_DIR,
+    NO_GPU,
+    NO_MPI,
+    TRACEBACK,
+)
 
 # -- set by the grader for each worker it starts ----------------------------------------------------------
 CHILD_MEMORY_LIMIT = Variable("PARLAB_MEMORY_LIMIT", "the worker's address-space limit in bytes (0: none)", integer)
@@ -144,19 +170,32 @@ CHILD_OUTPUT_LIMIT = Variable("PARLAB_OUTPUT_LIMIT", "the worker's output limit 
 CHILD_PIN_CPU = Variable("PARLAB_PIN_CPU", "the one CPU the worker runs on (SIMD, the serial baseline)", integer)
 CHILD_MPI = Variable("PARLAB_MPI", "1: the worker is one rank of an mpiexec launch", flag)
 CHILD_PROTECTED = Variable(
-    "PARLAB_PROTECTED", "paths the learner's code may not write (the results files), separated by os.pathsep",
-    any_text)
+    "PARLAB_PROTECTED", "paths the learner's code may not write (the results files), separated by os.pathsep", any_text
+)
 CHILD_SANDBOX_TOKEN = Variable(
-    "PARLAB_SANDBOX_TOKEN", "this run's token: every process a worker starts inherits it, so the grader finds "
-    "and kills them all", any_text)
+    "PARLAB_SANDBOX_TOKEN",
+    "this run's token: every process a worker starts inherits it, so the grader finds and kills them all",
+    any_text,
+)
 CHILD_SHOWN_CWD = Variable(
-    "PARLAB_SHOWN_CWD", "the directory the grader was started in: the worker shows paths relative to it", any_text)
+    "PARLAB_SHOWN_CWD", "the directory the grader was started in: the worker shows paths relative to it", any_text
+)
 CHILD_NAMESPACED = Variable("PARLAB_NAMESPACED", "1: the worker runs inside bubblewrap's namespaces", flag)
 CHILD_WORKER_UID = Variable("PARLAB_WORKER_UID", "the uid the worker drops to before it imports the module", uid)
 CHILD_WORKER_GID = Variable("PARLAB_WORKER_GID", "the gid the worker drops to with it", integer)
 
-CHILD_VARIABLES = (CHILD_MEMORY_LIMIT, CHILD_OUTPUT_LIMIT, CHILD_PIN_CPU, CHILD_MPI, CHILD_PROTECTED,
-                   CHILD_SANDBOX_TOKEN, CHILD_SHOWN_CWD, CHILD_NAMESPACED, CHILD_WORKER_UID, CHILD_WORKER_GID)
+CHILD_VARIABLES = (
+    CHILD_MEMORY_LIMIT,
+    CHILD_OUTPUT_LIMIT,
+    CHILD_PIN_CPU,
+    CHILD_MPI,
+    CHILD_PROTECTED,
+    CHILD_SANDBOX_TOKEN,
+    CHILD_SHOWN_CWD,
+    CHILD_NAMESPACED,
+    CHILD_WORKER_UID,
+    CHILD_WORKER_GID,
+)
 
 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:
@@ -168,10 +207,14 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         variable.read(environ)
     for variable in CHILD_VARIABLES:
         if variable.name in environ:
-            raise SettingError(f"{variable.name} is set here, but only the grader sets it, for its workers "
-                               f"({variable.meaning}): unset it")
+            raise SettingError(
+                f"{variable.name} is set here, but only the grader sets it, for its workers "
+                f"({variable.meaning}): unset it"
+            )
     known = {variable.name for variable in USER_VARIABLES + CHILD_VARIABLES}
     unknown = sorted(name for name in environ if name.startswith("PARLAB_") and name not in known)
     if unknown:
-        raise SettingError(f"{unknown[0]} is not a setting of the grader (grader/settings.py lists them: "
-                           f"{', '.join(sorted(variable.name for variable in USER_VARIABLES))})")
+        raise SettingError(
+            f"{unknown[0]} is not a setting of the grader (grader/settings.py lists them: "
+            f"{', '.join(sorted(variable.name for variable in USER_VARIABLES))})"
+        )

@@ -13,18 +13,26 @@ import re
 
 X86_PACKED = re.compile(
     r"^\s*v?(?:add|sub|mul|div|min|max|sqrt|fn?madd\d*|fn?msub\d*|cmp\w*|blendv|and|andn|or|xor)p[sd]\s"
-    r"|^\s*v?p(?:add|sub|mull|cmp\w*|min|max|and|or|xor|blendvb|sll|srl|sra)[bwdq]?\w*\s", re.M)
+    r"|^\s*v?p(?:add|sub|mull|cmp\w*|min|max|and|or|xor|blendvb|sll|srl|sra)[bwdq]?\w*\s",
+    re.M,
+)
 X86_WIDTH = {"zmm": 512, "ymm": 256, "xmm": 128}
 # "vxorps %xmm0, %xmm0, %xmm0" only zeroes a register (scalar code uses it too): not vector arithmetic.
 ZEROING = re.compile(r"^\s*v?p?xorp?[sd]?\s+%(\w+),\s*%\1(?:,\s*%\1)?\s*$")
-ARM_PACKED = re.compile(r"^\s*(?:f?add|f?sub|f?mul|fmla|fmls|fdiv|fmax|fmin|cm\w+|fcm\w+|and|orr|eor)\s+"
-                        r"v\d+\.(?:2d|4s|8h|16b|2s|4h|8b)", re.M)
+ARM_PACKED = re.compile(
+    r"^\s*(?:f?add|f?sub|f?mul|fmla|fmls|fdiv|fmax|fmin|cm\w+|fcm\w+|and|orr|eor)\s+"
+    r"v\d+\.(?:2d|4s|8h|16b|2s|4h|8b)",
+    re.M,
+)
 
 
 def packed_lines(asm: str) -> list[str]:
     """The lines of ``asm`` that are packed vector arithmetic."""
-    return [line for line in asm.splitlines()
-            if (X86_PACKED.match(line) or ARM_PACKED.match(line)) and not ZEROING.match(line)]
+    return [
+        line
+        for line in asm.splitlines()
+        if (X86_PACKED.match(line) or ARM_PACKED.match(line)) and not ZEROING.match(line)
+    ]
 
 
 def packed_instructions(module) -> tuple[bool, str]:
@@ -38,8 +46,11 @@ def packed_instructions(module) -> tuple[bool, str]:
                 names.append(name)
             count += len(found)
             for line in found:  # the widest register that vector arithmetic used
-                widest = max([widest] + [bits for register, bits in X86_WIDTH.items() if f"%{register}" in line]
-                             + [128 if ARM_PACKED.match(line) else 0])
+                widest = max(
+                    [widest]
+                    + [bits for register, bits in X86_WIDTH.items() if f"%{register}" in line]
+                    + [128 if ARM_PACKED.match(line) else 0]
+                )
     if not count:
         return False, "no packed vector instructions in the compiled code (scalar only)"
     lanes = f", {widest}-bit registers = {widest // 32} float32 lanes" if widest else ""

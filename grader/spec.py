@@ -47,8 +47,10 @@ def hook_reference(hook: Hook) -> str:
     module, name = getattr(hook, "__module__", None), getattr(hook, "__qualname__", "")
     reference = f"{module}:{name}"
     if not module or module == "__main__" or not name.isidentifier() or resolve(reference) is not hook:
-        raise TypeError(f"{hook!r} cannot be a hook: a worker process finds a hook by its module and name, so "
-                        "it must be a function defined at the top level of an importable module")
+        raise TypeError(
+            f"{hook!r} cannot be a hook: a worker process finds a hook by its module and name, so "
+            "it must be a function defined at the top level of an importable module"
+        )
     return reference
 
 

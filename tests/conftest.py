@@ -46,8 +46,14 @@ def pytest_collection_modifyitems(config, items):
 
 def run_grader(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
     """``python -m grader ARGS`` in a child process, as a learner runs it; returns the completed process."""
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture

@@ -29,10 +29,17 @@ pytestmark = pytest.mark.grader
 
 def _checkout_files() -> list[str]:
     """The checkout's files as a clone has them, plus new files not yet committed (git's view)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode()
-    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()
-            and not name.startswith("tests/toy_assignment/")]
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return [
+        name
+        for name in listed.split("\0")
+        if name and (ROOT / name).is_file() and not name.startswith("tests/toy_assignment/")
+    ]
 
 
 def _digest(path: Path) -> str:
@@ -68,13 +75,19 @@ def copy(copied) -> Path:
 def _grader(copy: Path, *args: str) -> subprocess.CompletedProcess:
     """The copy's own grader: run from the copy, importing the copy (not this checkout)."""
     env = {**os.environ, "PYTHONPATH": str(copy)}
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=copy, env=env, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_the_copy_runs_its_own_grader(copy):
-    run = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], cwd=copy,
-                         env={**os.environ, "PYTHONPATH": str(copy)}, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", "import grader; print(grader.__file__)"],
+        cwd=copy,
+        env={**os.environ, "PYTHONPATH": str(copy)},
+        capture_output=True,
+        text=True,
+    )
     assert Path(run.stdout.strip()).is_relative_to(copy), run.stdout + run.stderr
 
 

@@ -27,15 +27,28 @@ def _shared_files() -> list[Path]:
     """The files of SHARED a clone has, plus new ones not yet committed (without git: every file there),
     less the assignments' own suites (grader/suites/<name>/)."""
     try:
-        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                                cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+        listed = (
+            subprocess.run(
+                ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .split("\0")
+        )
         paths = [ROOT / name for name in listed if name]
     except (OSError, subprocess.CalledProcessError):
         paths = list(ROOT.rglob("*"))
     shared = [ROOT / top for top in SHARED]
-    return [path for path in paths if path.is_file() and "__pycache__" not in path.parts
-            and any(path == top or top in path.parents for top in shared)
-            and (ROOT / "grader" / "suites") not in path.parents]
+    return [
+        path
+        for path in paths
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and any(path == top or top in path.parents for top in shared)
+        and (ROOT / "grader" / "suites") not in path.parents
+    ]
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -71,8 +84,11 @@ def _lists_in_python(path: Path, source: str) -> list[str]:
 
 def _lists_in_text(text: str) -> list[str]:
     """Lines naming three or more assignments."""
-    return [f"line {number}: {line.strip()[:80]}" for number, line in enumerate(text.splitlines(), 1)
-            if len(set(re.findall(r"\b[a-z]+\b", line)) & NAMES) >= 3]
+    return [
+        f"line {number}: {line.strip()[:80]}"
+        for number, line in enumerate(text.splitlines(), 1)
+        if len(set(re.findall(r"\b[a-z]+\b", line)) & NAMES) >= 3
+    ]
 
 
 def test_no_file_but_the_registry_keeps_a_list_of_the_assignment_names():

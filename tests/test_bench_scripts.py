@@ -16,20 +16,39 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # script -> (its tiny --n, the rows that must be timed with both thread counts asked for)
 CPU_SCRIPTS = {
-    "saxpy": ("5000", ["serial loop", "numpy a \\* x \\+ y", "threaded saxpy, 1 threads", "threaded saxpy, 2 threads",
-                       "simd saxpy"]),
-    "scan": ("5000", ["serial loop", "numpy", "threaded exclusive_scan, 2 threads", "threaded find_repeats, 1 threads",
-                      "simd find_repeats"]),
-    "mandelbrot": ("64", ["serial loop", "numpy", "threaded mandelbrot, 1 threads", "threaded mandelbrot, 2 threads",
-                          "simd mandelbrot"]),
+    "saxpy": (
+        "5000",
+        ["serial loop", "numpy a \\* x \\+ y", "threaded saxpy, 1 threads", "threaded saxpy, 2 threads", "simd saxpy"],
+    ),
+    "scan": (
+        "5000",
+        [
+            "serial loop",
+            "numpy",
+            "threaded exclusive_scan, 2 threads",
+            "threaded find_repeats, 1 threads",
+            "simd find_repeats",
+        ],
+    ),
+    "mandelbrot": (
+        "64",
+        ["serial loop", "numpy", "threaded mandelbrot, 1 threads", "threaded mandelbrot, 2 threads", "simd mandelbrot"],
+    ),
     "render": ("64", ["serial renderer", "threaded render, 2 threads", "simd render"]),
     "graph": ("10", ["scipy BFS", "threaded bfs_hybrid, 1 threads", "threaded pagerank, 2 threads", "simd bfs_hybrid"]),
 }
 
 
 def _run(module: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, env=os.environ | env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | env,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CPU_SCRIPTS))

@@ -51,8 +51,10 @@ def test_a_busy_measurement_is_repeated_when_quieter_and_the_higher_figures_kept
     taken, results = measured
     load = {"now": 6.0}
     monkeypatch.setattr(ceilings, "load_average", lambda: load["now"])
-    results += [Ceilings(memory_bytes_per_s=5e9, flops_per_s=3e10, cores=2, load=6.0),
-                Ceilings(memory_bytes_per_s=2e10, flops_per_s=2e10, cores=2, load=0.5)]
+    results += [
+        Ceilings(memory_bytes_per_s=5e9, flops_per_s=3e10, cores=2, load=6.0),
+        Ceilings(memory_bytes_per_s=2e10, flops_per_s=2e10, cores=2, load=0.5),
+    ]
     assert ceilings.ceilings().busy_when_measured
     ceilings.ceilings.cache_clear()
     assert ceilings.ceilings().memory_bytes_per_s == 5e9 and len(taken) == 1  # still busy: not measured again

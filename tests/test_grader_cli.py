@@ -11,16 +11,19 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.grader
 
 
-@pytest.mark.parametrize("args, says", [
-    (["assignment9"], "unknown assignment 'assignment9'"),
-    (["nonsense"], "unknown assignment 'nonsense'"),
-    (["saxpy", "--variant", "gpu"], "unknown variant 'gpu'"),
-    (["saxpy", "--submission", "/no/such/dir"], "no such directory"),
-    (["saxpy", "--solutions", "--submission", "."], "not both"),
-    (["saxpy", "--seed", "abc"], "invalid int value"),
-    (["saxpy", "--json", "/no/such/dir/results.json"], "not a writable directory"),
-    ([], "required: assignment"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["assignment9"], "unknown assignment 'assignment9'"),
+        (["nonsense"], "unknown assignment 'nonsense'"),
+        (["saxpy", "--variant", "gpu"], "unknown variant 'gpu'"),
+        (["saxpy", "--submission", "/no/such/dir"], "no such directory"),
+        (["saxpy", "--solutions", "--submission", "."], "not both"),
+        (["saxpy", "--seed", "abc"], "invalid int value"),
+        (["saxpy", "--json", "/no/such/dir/results.json"], "not a writable directory"),
+        ([], "required: assignment"),
+    ],
+)
 def test_usage_errors_are_one_line_and_exit_2(grader, args, says):
     run = grader(*args)
     assert run.returncode == 2

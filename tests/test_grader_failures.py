@@ -95,8 +95,9 @@ def test_distinct_failures_are_counted_and_each_is_shrunk(seed):
     assert not verdict.passed and verdict.distinct_failures == 2, verdict
     assert "2 distinct failures" in verdict.message
     assert re.search(r"input: 5\n\s*call: f\(5\)\n\s*expected 5, got 6", verdict.message), verdict.message
-    assert re.search(r"input: 10\n\s*call: f\(10\)\n\s*f\(\.\.\.\) raised IndexError: index 10 ", verdict.message), \
+    assert re.search(r"input: 10\n\s*call: f\(10\)\n\s*f\(\.\.\.\) raised IndexError: index 10 ", verdict.message), (
         verdict.message
+    )
 
 
 def test_a_failure_that_does_not_repeat_is_reported_as_timing_dependent():
@@ -160,10 +161,28 @@ def _grade_two_bugs(seed: int, root: Path) -> tuple[subprocess.CompletedProcess,
     shutil.copy(PLANTED / "two_bugs" / "saxpy" / "threaded.py", submission / "saxpy" / "threaded.py")
     shutil.copy(PLANTED / "good" / "saxpy" / "simd.py", submission / "saxpy" / "simd.py")
     results = root / str(seed) / "results.json"
-    run = subprocess.run([sys.executable, "-m", "grader", "saxpy", "--variant", "threaded,simd", "--quick",
-                          "--submission", str(submission), "--seed", str(seed), "--json", str(results)],
-                         cwd=ROOT, env={**os.environ, "PARLAB_CALL_TIME_LIMIT": str(CALL_LIMIT_S)},
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "saxpy",
+            "--variant",
+            "threaded,simd",
+            "--quick",
+            "--submission",
+            str(submission),
+            "--seed",
+            str(seed),
+            "--json",
+            str(results),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PARLAB_CALL_TIME_LIMIT": str(CALL_LIMIT_S)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return run, json.loads(results.read_text()) if results.exists() else {}
 
 
@@ -200,8 +219,23 @@ def test_a_grader_fault_in_one_task_fails_that_task_and_the_results_are_written(
 
     monkeypatch.setattr(grading, "run_property", faulty)
     results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
-    status = cli.main(["saxpy", "--solutions", "--variant", "threaded,simd", "--quick", "--examples", "3",
-                       "--seed", "1", "--json", str(results), "--junitxml", str(junit)])
+    status = cli.main(
+        [
+            "saxpy",
+            "--solutions",
+            "--variant",
+            "threaded,simd",
+            "--quick",
+            "--examples",
+            "3",
+            "--seed",
+            "1",
+            "--json",
+            str(results),
+            "--junitxml",
+            str(junit),
+        ]
+    )
     captured = capsys.readouterr()
     assert status == cli.EXIT_FAILED, captured.err[-2000:]
     tests = {test["name"]: test for test in json.loads(results.read_text())["tests"]}
@@ -210,7 +244,10 @@ def test_a_grader_fault_in_one_task_fails_that_task_and_the_results_are_written(
     assert faulted["output"].startswith("internal error in the grader (RuntimeError: planted grader fault)")
     assert "Traceback (most recent call last)" in faulted["output"] and "in faulty" in faulted["output"]
     assert tests["saxpy · simd · correctness"]["status"] == "passed"
-    failures = {(case.get("classname"), case.get("name")): case.find("failure").get("message")
-                for case in ElementTree.parse(junit).iter("testcase") if case.find("failure") is not None}
+    failures = {
+        (case.get("classname"), case.get("name")): case.find("failure").get("message")
+        for case in ElementTree.parse(junit).iter("testcase")
+        if case.find("failure") is not None
+    }
     assert list(failures) == [("saxpy.threaded", "correctness")], failures
     assert failures["saxpy.threaded", "correctness"].startswith("internal error in the grader")

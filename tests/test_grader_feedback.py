@@ -29,26 +29,57 @@ def _line_of(case: str, statement: str) -> int:
 
 
 def _grade(case: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "grader", "saxpy", "--variant", "threaded", "--quick",
-                           "--submission", str(PLANTED / case), "--seed", "1"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=os.environ | env)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "saxpy",
+            "--variant",
+            "threaded",
+            "--quick",
+            "--submission",
+            str(PLANTED / case),
+            "--seed",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=os.environ | env,
+    )
 
 
 # case -> (what the message must say, the statement whose line it must point at)
 CASES = {
-    "thread_exception": (r"raised TypeError in thread Thread-\d+ \(_work\): slice indices must be integers",
-                         "result[start:stop] = a * x[start:stop]"),
-    "future_exception": (r"raised IndexError: chunk \[\d+, \d+\) runs past the end of the array",
-                         "raise IndexError"),
-    "numba_typing_error": ((r"numba could not compile \S*numba_typing_error/saxpy/threaded\.py:{line} "
-                            r"`result\[i\] = a \* x\[i\] \+ y` \(TypingError\): No implementation of function "
-                            r".*setitem.* \(in thread Thread-\d+"), "result[i] = a * x[i] + y"),
+    "thread_exception": (
+        r"raised TypeError in thread Thread-\d+ \(_work\): slice indices must be integers",
+        "result[start:stop] = a * x[start:stop]",
+    ),
+    "future_exception": (r"raised IndexError: chunk \[\d+, \d+\) runs past the end of the array", "raise IndexError"),
+    "numba_typing_error": (
+        (
+            r"numba could not compile \S*numba_typing_error/saxpy/threaded\.py:{line} "
+            r"`result\[i\] = a \* x\[i\] \+ y` \(TypingError\): No implementation of function "
+            r".*setitem.* \(in thread Thread-\d+"
+        ),
+        "result[i] = a * x[i] + y",
+    ),
     # a starter's TODO raised in a thread still points at the TODO, as it does in the main thread
-    "todo_in_thread": (r"not implemented: TODO in \S*todo_in_thread/saxpy/threaded\.py:{line}",
-                       "raise NotImplementedError"),
+    "todo_in_thread": (
+        r"not implemented: TODO in \S*todo_in_thread/saxpy/threaded\.py:{line}",
+        "raise NotImplementedError",
+    ),
     # numba started with one thread, as on a 1-core machine: the grader's 3 threads are more than it has
-    "numba_thread_count": ((r"raised ValueError: The number of threads must be between 1 and 1 .*"
-                            r"numba\.config\.NUMBA_NUM_THREADS = 1 here"), "numba.set_num_threads("),
+    "numba_thread_count": (
+        (
+            r"raised ValueError: The number of threads must be between 1 and 1 .*"
+            r"numba\.config\.NUMBA_NUM_THREADS = 1 here"
+        ),
+        "numba.set_num_threads(",
+    ),
 }
 
 
@@ -67,7 +98,7 @@ def test_an_error_in_a_thread_or_kernel_is_reported_where_it_happens(case):
 
 
 # A chunking bug that shows only when the thread count does not divide n (the grader draws the thread count).
-DROPS_REMAINDER = '''
+DROPS_REMAINDER = """
 import threading
 
 import numpy as np
@@ -89,7 +120,7 @@ def saxpy(a, x, y, num_threads=None):
     for thread in threads:
         thread.join()
     return result
-'''
+"""
 
 
 def test_a_counterexample_shows_every_argument_and_one_line_replays_exactly_that_case(tmp_path):
@@ -101,23 +132,37 @@ def test_a_counterexample_shows_every_argument_and_one_line_replays_exactly_that
     submission = tmp_path / "submission"
     (submission / "saxpy").mkdir(parents=True)
     threaded = submission / "saxpy" / "threaded.py"
-    threaded.write_text(DROPS_REMAINDER.format(slip="the last chunk ends at num_threads * chunk",
-                                               last="num_threads * chunk"))
+    threaded.write_text(
+        DROPS_REMAINDER.format(slip="the last chunk ends at num_threads * chunk", last="num_threads * chunk")
+    )
     env = os.environ | {"PARLAB_CACHE_DIR": str(tmp_path / "cache")}
-    grade = [sys.executable, "-m", "grader", "saxpy", "--variant", "threaded", "--quick", "--submission",
-             str(submission), "--seed", "3"]
+    grade = [
+        sys.executable,
+        "-m",
+        "grader",
+        "saxpy",
+        "--variant",
+        "threaded",
+        "--quick",
+        "--submission",
+        str(submission),
+        "--seed",
+        "3",
+    ]
     run = subprocess.run(grade, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env, check=False)
     assert run.returncode == 1, run.stdout + run.stderr
     case_line = re.search(r"input: n=(\d+), a=(\S+), \|x\|,\|y\| <= (\S+) \(data seed (\d+)\)", run.stdout)
     assert case_line, run.stdout
     n = int(case_line[1])
-    call = re.search(rf"call: saxpy\(np\.float32\(\S+\), float32\[{n}\].*, float32\[{n}\].*, num_threads=(\d+|None)\)",
-                     run.stdout)
+    call = re.search(
+        rf"call: saxpy\(np\.float32\(\S+\), float32\[{n}\].*, float32\[{n}\].*, num_threads=(\d+|None)\)", run.stdout
+    )
     assert call, run.stdout
     threads = 2 if call[1] == "None" else int(call[1])  # None: the submission above takes 2
     assert n % threads, run.stdout  # the failing call's thread count does not divide n: the bug shows
-    command = re.search(r"replay it: (python -m grader saxpy --variant threaded --replay (\S+\.npz))$",
-                        run.stdout, re.MULTILINE)
+    command = re.search(
+        r"replay it: (python -m grader saxpy --variant threaded --replay (\S+\.npz))$", run.stdout, re.MULTILINE
+    )
     assert command, run.stdout
     saved = np.load(command[2], allow_pickle=False)
     drawn = SaxpyCase(n=n, a=float(case_line[2]), scale=float(case_line[3]), seed=int(case_line[4])).arrays()
@@ -128,16 +173,30 @@ def test_a_counterexample_shows_every_argument_and_one_line_replays_exactly_that
         assert int(saved["kwarg.num_threads"]) == threads
 
     replay = command[1].split()[3:] + ["--submission", str(submission)]
-    again = subprocess.run([sys.executable, "-m", "grader", *replay], cwd=ROOT, capture_output=True, text=True,
-                           timeout=300, env=env, check=False)
+    again = subprocess.run(
+        [sys.executable, "-m", "grader", *replay],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
     assert again.returncode == 1, again.stdout + again.stderr
     assert f"input: n={n}, a={case_line[2]}," in again.stdout
     first_failure = next(line for line in run.stdout.splitlines() if "elements differ" in line)
     assert first_failure in again.stdout.splitlines()  # the same case, the same check, the same message
 
     threaded.write_text(DROPS_REMAINDER.format(slip="the last chunk ends at n", last="x.size"))
-    fixed = subprocess.run([sys.executable, "-m", "grader", *replay], cwd=ROOT, capture_output=True, text=True,
-                           timeout=300, env=env, check=False)
+    fixed = subprocess.run(
+        [sys.executable, "-m", "grader", *replay],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert re.search(r"PASS\s+threaded\s+correctness\s+6/6", fixed.stdout), fixed.stdout
 
@@ -147,7 +206,13 @@ def test_a_replay_file_that_is_not_one_is_one_line_and_exit_status_2(tmp_path, c
     path = tmp_path / "case.npz"
     if content is not None:
         path.write_bytes(content)
-    run = subprocess.run([sys.executable, "-m", "grader", "saxpy", "--variant", "threaded", "--replay", str(path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "saxpy", "--variant", "threaded", "--replay", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.returncode == 2, run.stdout + run.stderr
     assert run.stderr.startswith("grader: --replay ") and len(run.stderr.strip().splitlines()) == 1, run.stderr

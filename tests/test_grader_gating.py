@@ -21,7 +21,7 @@ from grader.suites.scan import tasks as scan_tasks
 pytestmark = pytest.mark.grader
 
 ROOT = Path(__file__).resolve().parent.parent
-HALF_SCAN = '''
+HALF_SCAN = """
 import numpy as np
 
 
@@ -33,12 +33,13 @@ def exclusive_scan(a, num_threads=None):
 
 def find_repeats(a, num_threads=None):
     raise NotImplementedError("TODO: find_repeats")
-'''
+"""
 
 
 def _grade(assignment: Assignment, submission: Path, **options) -> dict[str, grading.TaskResult]:
-    results = grading.Grader(assignment, grading.Options(submission=submission, solutions=None, seed=1,
-                                                         max_examples=5, **options)).run()
+    results = grading.Grader(
+        assignment, grading.Options(submission=submission, solutions=None, seed=1, max_examples=5, **options)
+    ).run()
     return {result.task: result for result in results}
 
 
@@ -47,9 +48,12 @@ def test_a_speed_task_waits_only_on_the_correctness_of_the_function_it_times(tmp
     speed is not, and says which correctness task it waits on."""
     (tmp_path / "scan").mkdir()
     (tmp_path / "scan" / "threaded.py").write_text(HALF_SCAN)
-    small = [task if not hasattr(task, "params") else dataclasses.replace(task, params={"n": 4096}, rounds=2,
-                                                                            bytes_moved=None)
-             for task in scan_tasks.variant_tasks("threaded")]
+    small = [
+        task
+        if not hasattr(task, "params")
+        else dataclasses.replace(task, params={"n": 4096}, rounds=2, bytes_moved=None)
+        for task in scan_tasks.variant_tasks("threaded")
+    ]
     assignment = dataclasses.replace(scan_tasks.ASSIGNMENT, tasks=tuple(small))
     results = _grade(assignment, tmp_path)
     assert results["exclusive_scan correctness"].status is Status.PASSED, results["exclusive_scan correctness"]
@@ -58,12 +62,14 @@ def test_a_speed_task_waits_only_on_the_correctness_of_the_function_it_times(tmp
     assert scan_speed.timings is not None, scan_speed.message
     assert "not timed" not in scan_speed.message
     assert repeats_speed.timings is None
-    assert repeats_speed.message.startswith("not timed until correct: find_repeats correctness: find_repeats(...) "
-                                            "not implemented: TODO in ")
+    assert repeats_speed.message.startswith(
+        "not timed until correct: find_repeats correctness: find_repeats(...) not implemented: TODO in "
+    )
 
 
 def test_code_that_hung_in_correctness_is_not_run_again_by_the_variants_later_tasks(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The planted hang: its correctness task is killed at the call limit; the inspection and the speed task
     of the same variant start no worker of the learner's code (each would wait out another limit)."""
     started: list[str] = []
@@ -76,11 +82,13 @@ def test_code_that_hung_in_correctness_is_not_run_again_by_the_variants_later_ta
 
     monkeypatch.setattr(grading, "Worker", CountingWorker)
     threaded = saxpy_tasks.correctness("threaded")
-    inspection = dataclasses.replace(next(t for t in saxpy_tasks.ASSIGNMENT.tasks if t.name == "vector instructions"),
-                                     variant="threaded")
+    inspection = dataclasses.replace(
+        next(t for t in saxpy_tasks.ASSIGNMENT.tasks if t.name == "vector instructions"), variant="threaded"
+    )
     speed = dataclasses.replace(saxpy_tasks.speed("threaded"), params={"n": 4096}, rounds=2, bytes_moved=None)
-    assignment = dataclasses.replace(saxpy_tasks.ASSIGNMENT, tasks=(
-        dataclasses.replace(threaded, call_time_limit_s=2.0), inspection, speed))
+    assignment = dataclasses.replace(
+        saxpy_tasks.ASSIGNMENT, tasks=(dataclasses.replace(threaded, call_time_limit_s=2.0), inspection, speed)
+    )
     results = _grade(assignment, ROOT / "tests" / "planted" / "hang")
     assert "did not finish within the time limit of 2 s" in results["correctness"].message
     assert started == ["threaded"]  # the correctness task's worker only

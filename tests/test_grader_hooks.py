@@ -13,8 +13,7 @@ pytestmark = pytest.mark.grader
 
 def _hooks(task):
     if isinstance(task, Benchmark):
-        return [task.inputs, task.learner.prepare, task.learner.collect, task.baseline.prepare,
-                task.baseline.collect]
+        return [task.inputs, task.learner.prepare, task.learner.collect, task.baseline.prepare, task.baseline.collect]
     if isinstance(task, Inspection):
         return [task.inspect]
     return []
@@ -40,8 +39,9 @@ class _Maker:
         return (n,)
 
 
-@pytest.mark.parametrize("hook", [lambda n: (n,), _nested_maker(), _Maker().make_inputs],
-                         ids=["lambda", "nested", "method"])
+@pytest.mark.parametrize(
+    "hook", [lambda n: (n,), _nested_maker(), _Maker().make_inputs], ids=["lambda", "nested", "method"]
+)
 def test_a_hook_a_worker_cannot_find_by_name_is_refused_where_it_is_declared(hook):
     with pytest.raises(TypeError, match="top level of an importable module"):
         Contestant("saxpy", prepare=hook)

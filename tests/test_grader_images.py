@@ -15,10 +15,21 @@ from grader.results import Status, TaskResult, Timings
 pytestmark = pytest.mark.grader
 
 N = 2**24
-TIMED = Timings(serial_s=0.15, reference_s=0.08, learner_s=0.10, reference_measured=True, ratio_to_reference=1.24,
-                learner_gbps=12 * N / 0.10 / 1e9, reference_gbps=12 * N / 0.08 / 1e9, rounds=7, cores=2,
-                memory_ceiling_gbps=20.0, compute_ceiling_gflops=80.0, learner_gflops=2 * N / 0.10 / 1e9,
-                reference_gflops=2 * N / 0.08 / 1e9)
+TIMED = Timings(
+    serial_s=0.15,
+    reference_s=0.08,
+    learner_s=0.10,
+    reference_measured=True,
+    ratio_to_reference=1.24,
+    learner_gbps=12 * N / 0.10 / 1e9,
+    reference_gbps=12 * N / 0.08 / 1e9,
+    rounds=7,
+    cores=2,
+    memory_ceiling_gbps=20.0,
+    compute_ceiling_gflops=80.0,
+    learner_gflops=2 * N / 0.10 / 1e9,
+    reference_gflops=2 * N / 0.08 / 1e9,
+)
 
 
 def test_roofline_points_are_operations_per_byte_and_per_second_of_each_side():
@@ -32,10 +43,13 @@ def test_roofline_points_are_operations_per_byte_and_per_second_of_each_side():
 
 def test_the_pictures_are_written_as_images(tmp_path):
     points = images.roofline_points([TaskResult("saxpy", "threaded", "speed", 4, 4, Status.PASSED, "", 1.0, TIMED)])
-    written = [images.save_roofline(str(tmp_path / "roofline.png"), 20.0, 80.0, points, "roofline"),
-               images.save_bandwidth_chart(str(tmp_path / "bandwidth.png"), {"yours": 2.0, "reference": 2.5}, 20.0,
-                                           "bandwidth"),
-               images.save_heatmap(str(tmp_path / "diff.png"), np.zeros((30, 40)))]
+    written = [
+        images.save_roofline(str(tmp_path / "roofline.png"), 20.0, 80.0, points, "roofline"),
+        images.save_bandwidth_chart(
+            str(tmp_path / "bandwidth.png"), {"yours": 2.0, "reference": 2.5}, 20.0, "bandwidth"
+        ),
+        images.save_heatmap(str(tmp_path / "diff.png"), np.zeros((30, 40))),
+    ]
     for path in written:
         with Image.open(path) as picture:
             assert picture.format == "PNG" and picture.size[0] > 100

@@ -14,15 +14,28 @@ def _result(task: str, points: float, max_points: float, status: Status, timings
     return TaskResult("saxpy", "threaded", task, points, max_points, status, f"{task} message", 1.0, timings)
 
 
-TIMED = Timings(serial_s=0.080, reference_s=0.040, learner_s=0.100, reference_measured=True,
-                ratio_to_reference=2.5, learner_gbps=1.2, reference_gbps=3.0,
-                throughput=Throughput("pixel-iterations", 4.0e9))
-RESULTS = [_result("correctness", 6, 6, Status.PASSED), _result("speed", 2, 4, Status.PARTIAL, TIMED),
-           _result("cuda speed", 0, 0, Status.SKIPPED), _result("vector instructions", 0, 0, Status.INFO)]
+TIMED = Timings(
+    serial_s=0.080,
+    reference_s=0.040,
+    learner_s=0.100,
+    reference_measured=True,
+    ratio_to_reference=2.5,
+    learner_gbps=1.2,
+    reference_gbps=3.0,
+    throughput=Throughput("pixel-iterations", 4.0e9),
+)
+RESULTS = [
+    _result("correctness", 6, 6, Status.PASSED),
+    _result("speed", 2, 4, Status.PARTIAL, TIMED),
+    _result("cuda speed", 0, 0, Status.SKIPPED),
+    _result("vector instructions", 0, 0, Status.INFO),
+]
 
 
-@pytest.mark.parametrize("points, max_points, status", [
-    (4, 4, Status.PASSED), (3, 4, Status.PARTIAL), (0.01, 4, Status.PARTIAL), (0, 4, Status.FAILED)])
+@pytest.mark.parametrize(
+    "points, max_points, status",
+    [(4, 4, Status.PASSED), (3, 4, Status.PARTIAL), (0.01, 4, Status.PARTIAL), (0, 4, Status.FAILED)],
+)
 def test_status_for_points_earned(points, max_points, status):
     assert Status.for_points(points, max_points) is status
 
@@ -49,8 +62,9 @@ def test_timing_line_shows_each_side_the_bandwidth_and_the_throughput():
     assert "serial 80.00 ms" in line and "reference 40.00 ms" in line and "yours 100.00 ms" in line
     assert "speedup 0.80x" in line  # 80 ms serial / 100 ms learner
     assert "1.2 GB/s (reference 3.0)" in line and "4.00 Gpixel-iterations/s" in line
-    fallback = Timings(serial_s=0.08, reference_s=0.04, learner_s=0.04, reference_measured=False,
-                       ratio_to_reference=1.0)
+    fallback = Timings(
+        serial_s=0.08, reference_s=0.04, learner_s=0.04, reference_measured=False, ratio_to_reference=1.0
+    )
     assert "target 40.00 ms" in terminal.timing_line(fallback) and "GB/s" not in terminal.timing_line(fallback)
 
 

@@ -14,9 +14,21 @@ ROUNDS = inspect.signature(Benchmark).parameters["rounds"].default
 pytestmark = pytest.mark.grader
 
 
-@pytest.mark.parametrize("ratio, fraction", [
-    (0.3, 1.0), (1.0, 1.0), (1.25, 1.0), (1.26, 0.75), (2.0, 0.75), (3.9, 0.5), (4.01, 0.25), (10.0, 0.25),
-    (10.5, 0.0), (1e6, 0.0)])
+@pytest.mark.parametrize(
+    "ratio, fraction",
+    [
+        (0.3, 1.0),
+        (1.0, 1.0),
+        (1.25, 1.0),
+        (1.26, 0.75),
+        (2.0, 0.75),
+        (3.9, 0.5),
+        (4.01, 0.25),
+        (10.0, 0.25),
+        (10.5, 0.0),
+        (1e6, 0.0),
+    ],
+)
 def test_speed_fraction_is_the_band_the_ratio_falls_in(ratio, fraction):
     assert scoring.speed_fraction(ratio) == fraction
 
@@ -72,7 +84,15 @@ def test_fallback_without_solutions_uses_the_declared_speedup():
     serial = [0.020, 0.022, 0.021]
     assert scoring.fallback_reference_times(serial, 2.0) == pytest.approx([0.010, 0.011, 0.0105])
     # A learner exactly at the target earns full marks; one 3x slower than the target earns half.
-    assert scoring.speed_fraction(scoring.paired_ratio([0.010, 0.011, 0.0105],
-                                                       scoring.fallback_reference_times(serial, 2.0))) == 1.0
-    assert scoring.speed_fraction(scoring.paired_ratio([0.030, 0.033, 0.0315],
-                                                       scoring.fallback_reference_times(serial, 2.0))) == 0.5
+    assert (
+        scoring.speed_fraction(
+            scoring.paired_ratio([0.010, 0.011, 0.0105], scoring.fallback_reference_times(serial, 2.0))
+        )
+        == 1.0
+    )
+    assert (
+        scoring.speed_fraction(
+            scoring.paired_ratio([0.030, 0.033, 0.0315], scoring.fallback_reference_times(serial, 2.0))
+        )
+        == 0.5
+    )

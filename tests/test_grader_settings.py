@@ -39,18 +39,21 @@ def test_every_setting_says_what_it_does():
         assert variable.name.startswith("PARLAB_") and len(variable.meaning) > 20, variable
 
 
-@pytest.mark.parametrize("name, value, says", [
-    ("PARLAB_CALL_TIME_LIMIT", "abc", "must be a positive number of seconds"),
-    ("PARLAB_CALL_TIME_LIMIT", "-5", "must be a positive number of seconds"),
-    ("PARLAB_CALL_TIME_LIMIT", "nan", "must be a positive number of seconds"),
-    ("PARLAB_MEMORY_LIMIT_MB", "0", "must be a positive number of MiB"),
-    ("PARLAB_TIME_LIMIT", "10s", "must be a positive number of seconds"),
-    ("PARLAB_NO_GPU", "yes", "must be 1 or 0"),
-    ("PARLAB_SANDBOX", "docker", "must be one of auto, bwrap, uid, off"),
-    ("PARLAB_TRUSTED_UID", "0", "must be a user id"),
-    ("PARLAB_CALL_TIMELIMIT", "5", "PARLAB_CALL_TIMELIMIT is not a setting of the grader"),
-    ("PARLAB_MPI", "1", "only the grader sets it, for its workers"),
-])
+@pytest.mark.parametrize(
+    "name, value, says",
+    [
+        ("PARLAB_CALL_TIME_LIMIT", "abc", "must be a positive number of seconds"),
+        ("PARLAB_CALL_TIME_LIMIT", "-5", "must be a positive number of seconds"),
+        ("PARLAB_CALL_TIME_LIMIT", "nan", "must be a positive number of seconds"),
+        ("PARLAB_MEMORY_LIMIT_MB", "0", "must be a positive number of MiB"),
+        ("PARLAB_TIME_LIMIT", "10s", "must be a positive number of seconds"),
+        ("PARLAB_NO_GPU", "yes", "must be 1 or 0"),
+        ("PARLAB_SANDBOX", "docker", "must be one of auto, bwrap, uid, off"),
+        ("PARLAB_TRUSTED_UID", "0", "must be a user id"),
+        ("PARLAB_CALL_TIMELIMIT", "5", "PARLAB_CALL_TIMELIMIT is not a setting of the grader"),
+        ("PARLAB_MPI", "1", "only the grader sets it, for its workers"),
+    ],
+)
 def test_a_bad_setting_is_one_usage_error_line_and_exit_2(grader, name, value, says):
     run = grader("saxpy", "--quick", "--variant", "threaded", env={name: value})
     assert run.returncode == 2, run.stderr
@@ -58,10 +61,18 @@ def test_a_bad_setting_is_one_usage_error_line_and_exit_2(grader, name, value, s
     assert len(lines) == 1 and lines[0].startswith(f"grader: {name}") and says in lines[0], run.stderr
 
 
-@pytest.mark.parametrize("name, value, expected", [
-    ("PARLAB_CALL_TIME_LIMIT", " 2.5 ", 2.5), ("PARLAB_MEMORY_LIMIT_MB", "512", 512.0),
-    ("PARLAB_NO_MPI", "0", False), ("PARLAB_NO_MPI", "1", True), ("PARLAB_SANDBOX", "OFF", "off"),
-    ("PARLAB_TRUSTED_UID", "65533", 65533), ("PARLAB_TIME_LIMIT", "", None)])
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("PARLAB_CALL_TIME_LIMIT", " 2.5 ", 2.5),
+        ("PARLAB_MEMORY_LIMIT_MB", "512", 512.0),
+        ("PARLAB_NO_MPI", "0", False),
+        ("PARLAB_NO_MPI", "1", True),
+        ("PARLAB_SANDBOX", "OFF", "off"),
+        ("PARLAB_TRUSTED_UID", "65533", 65533),
+        ("PARLAB_TIME_LIMIT", "", None),
+    ],
+)
 def test_good_settings_are_read_as_their_values(name, value, expected):
     variable = next(v for v in settings.USER_VARIABLES if v.name == name)
     assert variable.read({name: value}) == expected

@@ -8,19 +8,22 @@ from grader import simd
 pytestmark = pytest.mark.grader
 
 
-@pytest.mark.parametrize("line, packed", [
-    ("\tvfmadd231ps\t%ymm1, %ymm2, %ymm0", True),
-    ("\tvaddps\t(%rdi,%rax,4), %zmm0, %zmm1", True),
-    ("\tvpaddd\t%ymm1, %ymm2, %ymm3", True),
-    ("\tmulps\t%xmm1, %xmm0", True),
-    ("\tfmla\tv0.4s, v1.4s, v2.4s", True),
-    ("\tvmulss\t%xmm1, %xmm0, %xmm0", False),  # scalar single: one lane
-    ("\tvaddsd\t%xmm1, %xmm0, %xmm0", False),
-    ("\tvxorps\t%xmm0, %xmm0, %xmm0", False),  # zeroing a register
-    ("\tvpxor\t%xmm3, %xmm3, %xmm3", False),
-    ("\tvmovups\t%ymm0, 192(%rsp)", False),  # a move is not arithmetic
-    ("\tfadd\ts0, s1, s2", False),
-])
+@pytest.mark.parametrize(
+    "line, packed",
+    [
+        ("\tvfmadd231ps\t%ymm1, %ymm2, %ymm0", True),
+        ("\tvaddps\t(%rdi,%rax,4), %zmm0, %zmm1", True),
+        ("\tvpaddd\t%ymm1, %ymm2, %ymm3", True),
+        ("\tmulps\t%xmm1, %xmm0", True),
+        ("\tfmla\tv0.4s, v1.4s, v2.4s", True),
+        ("\tvmulss\t%xmm1, %xmm0, %xmm0", False),  # scalar single: one lane
+        ("\tvaddsd\t%xmm1, %xmm0, %xmm0", False),
+        ("\tvxorps\t%xmm0, %xmm0, %xmm0", False),  # zeroing a register
+        ("\tvpxor\t%xmm3, %xmm3, %xmm3", False),
+        ("\tvmovups\t%ymm0, 192(%rsp)", False),  # a move is not arithmetic
+        ("\tfadd\ts0, s1, s2", False),
+    ],
+)
 def test_which_instructions_count_as_packed(line, packed):
     assert bool(simd.packed_lines(line)) is packed
 

@@ -93,11 +93,14 @@ def test_loaders_read_edge_lists_and_matrix_market(tmp_path):
     assert sorted(zip(*[a.tolist() for a in g.edges()], strict=True)) == [(0, 1), (1, 0), (2, 2)]
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("0 1\n1 x\n", ":2: vertex ids must be integers"),
-    ("0 1\n5\n", ":2: expected two vertex ids"),
-    ("0 -3\n", ":1: vertex id out of range"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("0 1\n1 x\n", ":2: vertex ids must be integers"),
+        ("0 1\n5\n", ":2: expected two vertex ids"),
+        ("0 -3\n", ":1: vertex id out of range"),
+    ],
+)
 def test_malformed_edge_list_is_one_clear_line(tmp_path, text, needle):
     path = tmp_path / "bad.txt"
     path.write_text(text)
@@ -106,13 +109,16 @@ def test_malformed_edge_list_is_one_clear_line(tmp_path, text, needle):
     assert "\n" not in str(error.value) and isinstance(error.value, ValueError)
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("0 1\n", "no '%%MatrixMarket' header"),
-    ("%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n", "only 'matrix coordinate'"),
-    ("%%MatrixMarket matrix coordinate pattern general\n2 3 1\n1 1\n", "square"),
-    ("%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 1\n", "promises 2 entries, found 1"),
-    ("%%MatrixMarket matrix coordinate pattern general\n2 2 1\n3 1\n", "out of range"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("0 1\n", "no '%%MatrixMarket' header"),
+        ("%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n", "only 'matrix coordinate'"),
+        ("%%MatrixMarket matrix coordinate pattern general\n2 3 1\n1 1\n", "square"),
+        ("%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 1\n", "promises 2 entries, found 1"),
+        ("%%MatrixMarket matrix coordinate pattern general\n2 2 1\n3 1\n", "out of range"),
+    ],
+)
 def test_malformed_matrix_market_is_one_clear_line(tmp_path, text, needle):
     path = tmp_path / "bad.mtx"
     path.write_text(text)
@@ -180,6 +186,7 @@ def test_solutions_agree_with_the_oracle_on_drawn_graphs(variant):
 
 def test_threaded_result_does_not_depend_on_the_thread_count():
     from solutions.graph import threaded
+
     g = strategies.GraphCase("broom", 300, 0, True, 3, 0).graph()
     expected = oracle.bfs(g, 0)
     for threads in (1, 2, 5):
@@ -189,6 +196,7 @@ def test_threaded_result_does_not_depend_on_the_thread_count():
 
 def test_benchmark_verifiers_accept_the_reference_and_reject_a_wrong_answer():
     from solutions.graph import threaded
+
     g = rmat(12, 8, seed=5)
     source = int(np.argmax(g.out_degrees()))
     spec.verify_bfs({}, (g, source), threaded.bfs_hybrid(g, source))
@@ -201,6 +209,7 @@ def test_benchmark_verifiers_accept_the_reference_and_reject_a_wrong_answer():
 
 def test_scipy_baselines_agree_with_the_oracle():
     from grader.suites.graph import baseline as baselines
+
     g, source = baselines.make_bfs_inputs(10)
     assert baselines.bfs(*baselines.to_scipy(g, source)).tolist() == oracle.bfs(g, source).tolist()
     assert np.abs(baselines.pagerank(*baselines.to_scipy_pagerank(g)) - oracle.pagerank(g)).max() < 1e-6
@@ -230,7 +239,7 @@ def hybrid_never_switching_back_correctly(g, source, **_):
         if bottom_up:
             found = np.zeros(n, bool)
             for v in np.flatnonzero(distance == -1):
-                if in_frontier[g.in_neighbors[g.in_offsets[v]:g.in_offsets[v + 1]]].any():
+                if in_frontier[g.in_neighbors[g.in_offsets[v] : g.in_offsets[v + 1]]].any():
                     found[v], distance[v] = True, level + 1
             in_frontier = found
             if not found.any():
@@ -238,7 +247,7 @@ def hybrid_never_switching_back_correctly(g, source, **_):
         else:
             next_queue = []
             for u in queue:
-                for v in g.out_neighbors[g.out_offsets[u]:g.out_offsets[u + 1]]:
+                for v in g.out_neighbors[g.out_offsets[u] : g.out_offsets[u + 1]]:
                     if distance[v] == -1:
                         distance[v] = level + 1
                         next_queue.append(int(v))
@@ -288,6 +297,7 @@ PLANTED = {
 @pytest.mark.parametrize("bug", sorted(PLANTED))
 def test_planted_bug_is_caught_by_the_edge_cases(bug):
     from solutions.graph import threaded
+
     overrides, check = PLANTED[bug]
     call = LocalCall(threaded, "threaded", **overrides)
     with pytest.raises(Mismatch, match="^input: kind="):
@@ -305,6 +315,7 @@ def test_broom_edge_case_makes_a_hybrid_switch_both_ways():
 
 def test_mutating_the_graph_is_caught():
     from solutions.graph import threaded
+
     call = LocalCall(threaded, "threaded", bfs_top_down=bfs_mutating_input)
     with pytest.raises(Mismatch):
         spec.check_bfs(call, strategies.GraphCase("grid", 12, 0, False, 7, 5))

@@ -49,8 +49,14 @@ print("simulator ok")
 
 def test_reference_kernels_on_the_simulator_and_starters_raise_todo():
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    done = subprocess.run([sys.executable, "-c", SIMULATOR_SCRIPT], env=env, capture_output=True, text=True,
-                          timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(
+        [sys.executable, "-c", SIMULATOR_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     assert done.returncode == 0 and "simulator ok" in done.stdout, done.stdout + done.stderr
 
 
@@ -59,6 +65,7 @@ def _gpu_available() -> bool:
         return False
     try:
         from numba import cuda
+
         return cuda.is_available()
     except Exception:
         return False

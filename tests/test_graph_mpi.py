@@ -27,15 +27,25 @@ def _mpiexec():
 
 @pytest.mark.parametrize("ranks", [1, 2, 4])
 def test_reference_agrees_with_the_oracle(ranks):
-    done = subprocess.run([_mpiexec(), "-n", str(ranks), sys.executable, "-m", "grader.mpi_launch", "check"],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env=dict(os.environ, NUMBA_NUM_THREADS="1"))
+    done = subprocess.run(
+        [_mpiexec(), "-n", str(ranks), sys.executable, "-m", "grader.mpi_launch", "check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=dict(os.environ, NUMBA_NUM_THREADS="1"),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"on {ranks} ranks: 0 wrong" in done.stdout
 
 
 def test_starter_fails_the_check_with_todo():
-    done = subprocess.run([_mpiexec(), "-n", "2", sys.executable, "-m", "grader.mpi_launch", "check",
-                           "assignments.graph.mpi"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    done = subprocess.run(
+        [_mpiexec(), "-n", "2", sys.executable, "-m", "grader.mpi_launch", "check", "assignments.graph.mpi"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode != 0
     assert "TODO" in done.stdout + done.stderr

@@ -84,8 +84,11 @@ def test_actionlint_finds_nothing_in_the_workflow():
 
 
 def test_the_workflow_is_valid_against_githubs_workflow_schema():
-    run = subprocess.run([_needs("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [_needs("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -105,9 +108,27 @@ def student_repo(tmp_path_factory) -> Path:
 def student_graded(student_repo) -> tuple[subprocess.CompletedProcess, dict]:
     """The workflow's grading step, for SAXPY only (the other assignments' starters add time, not coverage)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([sys.executable, "-m", "grader", "saxpy", "--examples", "3", "--seed", "3",
-                          "--json", "results.json", "--junitxml", "report.xml"],
-                         cwd=student_repo, env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "saxpy",
+            "--examples",
+            "3",
+            "--seed",
+            "3",
+            "--json",
+            "results.json",
+            "--junitxml",
+            "report.xml",
+        ],
+        cwd=student_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return run, json.loads((student_repo / "results.json").read_text())
 
 
@@ -143,8 +164,12 @@ def test_the_job_summary_step_renders_the_results(student_graded, student_repo, 
     _, results = student_graded
     script = next(s for s in _steps() if s.get("shell") == "python")["run"]
     summary = tmp_path / "summary.md"
-    subprocess.run([sys.executable, "-c", script], cwd=student_repo, check=True,
-                   env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)})
+    subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=student_repo,
+        check=True,
+        env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)},
+    )
     text = summary.read_text()
     total = sum(test.get("max_score", 0) for test in results["tests"])
     assert f"{results['score']:g} / {total:g} points" in text
@@ -164,8 +189,9 @@ def test_the_junit_report_lists_every_task(student_graded, student_repo):
 
 # -- (b) the Gradescope bundle ------------------------------------------------------------------------------------
 def _bundle(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "grader", "bundle", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", "bundle", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def _total_to_set(run: subprocess.CompletedProcess) -> float:
@@ -177,8 +203,17 @@ def _total_to_set(run: subprocess.CompletedProcess) -> float:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, float]:
     out = tmp_path_factory.mktemp("bundle") / "autograder"
-    run = _bundle(str(out), "--assignments", "saxpy", "--quick", "--zip", "--visibility", "after_due_date",
-                  "--stdout-visibility", "visible")
+    run = _bundle(
+        str(out),
+        "--assignments",
+        "saxpy",
+        "--quick",
+        "--zip",
+        "--visibility",
+        "after_due_date",
+        "--stdout-visibility",
+        "visible",
+    )
     assert run.returncode == 0, run.stderr
     return out, _total_to_set(run)
 
@@ -216,24 +251,39 @@ def test_the_bundle_prints_the_total_of_what_gradescope_can_grade(built):
 def test_the_bundle_scripts_are_shellcheck_clean(tmp_path, args):
     shellcheck = _needs("shellcheck")
     assert _bundle(str(tmp_path / "b"), *args).returncode == 0
-    run = subprocess.run([shellcheck, str(tmp_path / "b" / "setup.sh"), str(tmp_path / "b" / "run_autograder")],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [shellcheck, str(tmp_path / "b" / "setup.sh"), str(tmp_path / "b" / "run_autograder")],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout
 
 
 def _env(root: Path, bundle: Path, **more: str) -> dict:
     """Gradescope's layout moved under ``root``, this interpreter as the ready environment, and a PATH
     without it: what the scripts need from the environment's bin (mpiexec) they must find themselves."""
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_SOURCE": str(bundle),
-           "AUTOGRADER_PYTHON": sys.executable, "PATH": BARE_PATH, **more}
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "AUTOGRADER_SOURCE": str(bundle),
+        "AUTOGRADER_PYTHON": sys.executable,
+        "PATH": BARE_PATH,
+        **more,
+    }
     env.pop("PYTHONPATH", None)
     return env
 
 
 def _run_autograder(bundle: Path, root: Path, submission: Path) -> dict:
     root.mkdir(parents=True, exist_ok=True)
-    run = subprocess.run([str(bundle / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=900,
-                         env=_env(root, bundle, AUTOGRADER_SUBMISSION=str(submission)))
+    run = subprocess.run(
+        [str(bundle / "run_autograder")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_env(root, bundle, AUTOGRADER_SUBMISSION=str(submission)),
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Traceback" not in run.stdout + run.stderr
     results = json.loads((root / "results" / "results.json").read_text())
@@ -279,10 +329,18 @@ def test_setup_fails_loudly_when_the_reference_solutions_do_not_earn_full_marks(
     bundle = tmp_path / "bundle"
     assert _bundle(str(bundle), "--assignments", "saxpy", "--variant", "threaded", "--quick").returncode == 0
     threaded = bundle / "solutions" / "saxpy" / "threaded.py"
-    threaded.write_text(threaded.read_text() + "\n\ndef saxpy(a, x, y, num_threads=None):\n"
-                        "    return (a * x + y)[:-1]  # drops the last element\n")
-    run = subprocess.run(["bash", str(bundle / "setup.sh")], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=600, env=_env(tmp_path / "ag", bundle))
+    threaded.write_text(
+        threaded.read_text() + "\n\ndef saxpy(a, x, y, num_threads=None):\n"
+        "    return (a * x + y)[:-1]  # drops the last element\n"
+    )
+    run = subprocess.run(
+        ["bash", str(bundle / "setup.sh")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(tmp_path / "ag", bundle),
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert re.search(r"^FAIL\s+threaded\s+correctness", run.stdout, re.MULTILINE), run.stdout
     assert "the reference solutions in" in run.stderr and "do not earn full marks" in run.stderr
@@ -297,8 +355,14 @@ def test_the_bundle_grades_mpi_as_gradescope_runs_it(tmp_path):
     bundle = tmp_path / "bundle"
     made = _bundle(str(bundle), "--assignments", "graph", "--variant", "mpi", "--quick", "--examples", "2")
     assert made.returncode == 0, made.stderr
-    setup = subprocess.run(["bash", str(bundle / "setup.sh")], cwd=tmp_path, capture_output=True, text=True,
-                           timeout=900, env=_env(tmp_path / "ag", bundle))
+    setup = subprocess.run(
+        ["bash", str(bundle / "setup.sh")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_env(tmp_path / "ag", bundle),
+    )
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-2000:]
     submission = tmp_path / "submission" / "graph"
     submission.mkdir(parents=True)
@@ -309,15 +373,18 @@ def test_the_bundle_grades_mpi_as_gradescope_runs_it(tmp_path):
     assert results["score"] == sum(t["max_score"] for t in results["tests"]) == _total_to_set(made)
 
 
-@pytest.mark.parametrize("args, says", [
-    ([], "the following arguments are required: OUT_DIR"),
-    (["{tmp}/b", "--assignments", "nine"], "unknown assignment 'nine'"),
-    (["{tmp}/b", "--variant", "gpu"], "unknown variant gpu"),
-    (["{tmp}/b", "--visibility", "sometimes"], "argument --visibility: invalid Visibility value: 'sometimes'"),
-    (["{tmp}/b", "--examples", "0"], "--examples must be at least 1"),
-    (["{root}/bundle-inside"], "is inside the checkout it copies"),
-    (["{tmp}/full"], "is not empty (add --force to replace it)"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        ([], "the following arguments are required: OUT_DIR"),
+        (["{tmp}/b", "--assignments", "nine"], "unknown assignment 'nine'"),
+        (["{tmp}/b", "--variant", "gpu"], "unknown variant gpu"),
+        (["{tmp}/b", "--visibility", "sometimes"], "argument --visibility: invalid Visibility value: 'sometimes'"),
+        (["{tmp}/b", "--examples", "0"], "--examples must be at least 1"),
+        (["{root}/bundle-inside"], "is inside the checkout it copies"),
+        (["{tmp}/full"], "is not empty (add --force to replace it)"),
+    ],
+)
 def test_bundle_usage_errors_are_one_line_and_exit_2(tmp_path, args, says):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "something").write_text("x")

@@ -63,8 +63,7 @@ def test_oracle_on_known_points():
 def test_the_views_are_the_courses():
     assert baseline.view(1) == (-2.167, -1.0, 1.167, 1.0)
     x0, y0, x1, y1 = baseline.view(2)  # view 1 scaled by 0.015, shifted by (-0.986, 0.30)
-    assert np.allclose([x0, y0, x1, y1], [-2.167 * 0.015 - 0.986, -0.015 + 0.30, 1.167 * 0.015 - 0.986,
-                                          0.015 + 0.30])
+    assert np.allclose([x0, y0, x1, y1], [-2.167 * 0.015 - 0.986, -0.015 + 0.30, 1.167 * 0.015 - 0.986, 0.015 + 0.30])
 
 
 @pytest.mark.parametrize("number", [1, 2])
@@ -122,8 +121,9 @@ def test_cuda_solution_matches_the_oracle(case):  # the simulator without a GPU 
 @pytest.mark.parametrize("number", [1, 2])
 def test_cuda_solution_passes_on_the_full_views_on_a_gpu(number):
     args = baseline.make_inputs(number)
-    oracle.expect_counts(cuda_solution.mandelbrot(*args), *args, what="cuda mandelbrot",
-                         expected=spec.expected_counts(args))
+    oracle.expect_counts(
+        cuda_solution.mandelbrot(*args), *args, what="cuda mandelbrot", expected=spec.expected_counts(args)
+    )
 
 
 def test_starters_raise_not_implemented():
@@ -166,9 +166,14 @@ def test_pictures_show_each_view_the_reference_a_diff_and_the_speedup_plot(tmp_p
     monkeypatch.setattr(machine, "cuda_gpu", lambda: None)
     written = pictures.pictures(Context(), str(tmp_path))
     names = sorted(os.path.basename(path) for path in written)
-    assert names == sorted([f"view{n}_{what}.png" for n in (1, 2, 3)
-                            for what in ("reference", "threaded", "simd", "threaded_diff", "simd_diff")]
-                           + ["speedup_threaded.png"])
+    assert names == sorted(
+        [
+            f"view{n}_{what}.png"
+            for n in (1, 2, 3)
+            for what in ("reference", "threaded", "simd", "threaded_diff", "simd_diff")
+        ]
+        + ["speedup_threaded.png"]
+    )
     from PIL import Image
 
     frame = np.asarray(Image.open(tmp_path / "view1_threaded.png"))
@@ -192,7 +197,8 @@ def test_a_planted_submission_is_failed_end_to_end_with_the_shrunk_input(grader,
         "    for worker in workers:\n"
         "        worker.start()\n"
         "    for worker in workers:\n"
-        "        worker.join()")
+        "        worker.join()",
+    )
     assert body != starter
     submission = tmp_path / "mandelbrot"
     submission.mkdir()

@@ -26,7 +26,7 @@ def _imbalance(per_thread: list[int], cores: int) -> float:
 
 def contiguous_blocks(rows: np.ndarray, cores: int) -> float:
     bounds = [len(rows) * t // cores for t in range(cores + 1)]
-    return _imbalance([int(rows[bounds[t]:bounds[t + 1]].sum()) for t in range(cores)], cores)
+    return _imbalance([int(rows[bounds[t] : bounds[t + 1]].sum()) for t in range(cores)], cores)
 
 
 def interleaved_rows(rows: np.ndarray, cores: int) -> float:

@@ -122,7 +122,7 @@ def _drop_tail_rows(*args, num_threads=3, **kwargs):
     """Blocks of height // num_threads rows: the last height % num_threads rows are never computed."""
     counts = _correct(*args)
     height = counts.shape[0]
-    counts[num_threads * (height // num_threads):] = 0
+    counts[num_threads * (height // num_threads) :] = 0
     return counts
 
 
@@ -156,9 +156,21 @@ def _uncapped_garbage(*args, **kwargs):
     return counts
 
 
-WRONG = {f.__name__.lstrip("_"): f for f in (
-    _skip_last_row, _skip_middle_column, _drop_tail_rows, _count_one_more, _count_one_less, _swap_x_and_y,
-    _transposed, _int64, _float32, _uncapped_garbage)}
+WRONG = {
+    f.__name__.lstrip("_"): f
+    for f in (
+        _skip_last_row,
+        _skip_middle_column,
+        _drop_tail_rows,
+        _count_one_more,
+        _count_one_less,
+        _swap_x_and_y,
+        _transposed,
+        _int64,
+        _float32,
+        _uncapped_garbage,
+    )
+}
 EDGE_CASES = strategies.edge_cases(CPU)[:-2]  # without the two full views, to keep this quick
 
 

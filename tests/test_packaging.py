@@ -30,8 +30,7 @@ def sdist(tmp_path_factory) -> Path:
     if importlib.util.find_spec("build") is not None:
         command = [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out), str(ROOT)]
     else:  # setuptools' own backend, as build would call it
-        command = [sys.executable, "-c", "import sys, setuptools.build_meta as b; b.build_sdist(sys.argv[1])",
-                   str(out)]
+        command = [sys.executable, "-c", "import sys, setuptools.build_meta as b; b.build_sdist(sys.argv[1])", str(out)]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     (archive,) = out.glob("parlab-*.tar.gz")
@@ -42,10 +41,20 @@ def sdist(tmp_path_factory) -> Path:
 
 
 def test_the_sdist_holds_the_handouts_and_what_pytest_needs(sdist):
-    for needed in ("LICENSE", "README.md", "pyproject.toml", "tests/conftest.py", "tests/support.py",
-                   "tests/planted/README.md", "tests/planted/good/saxpy/simd.py",
-                   "tests/schemas/gradescope-results.schema.json", "tests/schemas/junit-10.xsd",
-                   "instructors/README.md", "instructors/github/grade.yml", "grader/README.md"):
+    for needed in (
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "tests/conftest.py",
+        "tests/support.py",
+        "tests/planted/README.md",
+        "tests/planted/good/saxpy/simd.py",
+        "tests/schemas/gradescope-results.schema.json",
+        "tests/schemas/junit-10.xsd",
+        "instructors/README.md",
+        "instructors/github/grade.yml",
+        "grader/README.md",
+    ):
         assert (sdist / needed).is_file(), needed
     for handout in (ROOT / "assignments").glob("*/README.md"):
         assert (sdist / handout.relative_to(ROOT)).is_file(), handout
@@ -54,11 +63,23 @@ def test_the_sdist_holds_the_handouts_and_what_pytest_needs(sdist):
 
 def test_tests_run_from_the_unpacked_sdist_against_its_own_grader(sdist):
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    where = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], cwd=sdist, env=env,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", "import grader; print(grader.__file__)"],
+        cwd=sdist,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert Path(where).resolve().is_relative_to(sdist.resolve()), where  # not this checkout's grader
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *FAST_TESTS], cwd=sdist,
-                         env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *FAST_TESTS],
+        cwd=sdist,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and "skipped" not in run.stdout.splitlines()[-1], run.stdout[-500:]
 
@@ -73,8 +94,9 @@ def test_the_metadata_says_what_the_project_is(sdist):
 
 
 def _requirement_names(requirements: list[str]) -> set[str]:
-    return {re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
-            for requirement in requirements}
+    return {
+        re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-") for requirement in requirements
+    }
 
 
 def _imported_modules(paths) -> set[str]:
@@ -85,8 +107,13 @@ def _imported_modules(paths) -> set[str]:
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None:
                 found.add(node.module.split(".")[0])
-            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "importorskip"
-                  and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "importorskip"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 found.add(node.args[0].value.split(".")[0])
     return found
 

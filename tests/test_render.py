@@ -70,8 +70,14 @@ def test_tolerance_is_tight_where_no_rim_is_near():
 def test_a_rim_pixel_allows_either_decision_and_nothing_more():
     # A disc centred on pixel (4, 4) of an 8x8 frame whose rim passes exactly through the centre of pixel
     # (4, 6): a float32 renderer may draw it there or not, so the tolerance there covers a whole blend.
-    scene = Scene(centres=[(4.5 / 8, 4.5 / 8)], radii=[0.25], colours=[(1, 0, 0)], alphas=[0.5],
-                  falloffs=[0.0], background=(1, 1, 1, 1))
+    scene = Scene(
+        centres=[(4.5 / 8, 4.5 / 8)],
+        radii=[0.25],
+        colours=[(1, 0, 0)],
+        alphas=[0.5],
+        falloffs=[0.0],
+        background=(1, 1, 1, 1),
+    )
     frame, tolerance, coverage = oracle.reference(scene, 8, 8)
     assert coverage[4, 6] == 1  # inside or on: drawn by the oracle
     assert np.all(tolerance[4, 6, :3] >= 0.5) and tolerance[4, 6, 3] >= 0.5
@@ -86,8 +92,15 @@ def test_named_scenes_are_deterministic_and_valid(name):
     for field in common.FIELDS:
         assert getattr(first, field).dtype == np.float32
         assert np.array_equal(getattr(first, field), getattr(again, field))
-    expected = {"rgb": 3, "rand10k": 10_000, "rand100k": 100_000, "pattern": 1_200, "biglittle": 10_000,
-                "littlebig": 10_000, "snowsingle": 100_000}[name]
+    expected = {
+        "rgb": 3,
+        "rand10k": 10_000,
+        "rand100k": 100_000,
+        "pattern": 1_200,
+        "biglittle": 10_000,
+        "littlebig": 10_000,
+        "snowsingle": 100_000,
+    }[name]
     assert first.num_circles == expected
     if name not in ("rgb", "pattern"):
         assert not np.array_equal(first.centres, other.centres)
@@ -114,14 +127,17 @@ def _arrays(**changes):
     return {k: v for k, v in values.items() if v is not None}
 
 
-@pytest.mark.parametrize("values, words", [
-    (_arrays(radii=None), "'radii': missing"),
-    (_arrays(colours=np.ones((3, 4))), "'colours': expected shape (nx3)"),
-    (_arrays(alphas=np.array([0.5, np.nan, 0.5])), "NaN"),
-    (_arrays(radii=np.array([0.3, 0.0, 0.3])), "radius must be > 0"),
-    (_arrays(alphas=np.array([0.5, 2.0, 0.5])), "values must lie in [0, 1]"),
-    (_arrays(background=np.array(["a", "b", "c", "d"])), "not numbers"),
-])
+@pytest.mark.parametrize(
+    "values, words",
+    [
+        (_arrays(radii=None), "'radii': missing"),
+        (_arrays(colours=np.ones((3, 4))), "'colours': expected shape (nx3)"),
+        (_arrays(alphas=np.array([0.5, np.nan, 0.5])), "NaN"),
+        (_arrays(radii=np.array([0.3, 0.0, 0.3])), "radius must be > 0"),
+        (_arrays(alphas=np.array([0.5, 2.0, 0.5])), "values must lie in [0, 1]"),
+        (_arrays(background=np.array(["a", "b", "c", "d"])), "not numbers"),
+    ],
+)
 def test_malformed_scene_files_fail_with_one_clear_line(tmp_path, values, words):
     path = tmp_path / "bad.npz"
     np.savez(path, **values)
@@ -149,7 +165,7 @@ def test_bin_circles_lists_every_covering_circle_in_order(case):
     for j in range(case.height):
         for i in range(case.width):
             t = (j // tile) * tiles_x + i // tile
-            listed = tile_circles[tile_start[t]:tile_start[t + 1]]
+            listed = tile_circles[tile_start[t] : tile_start[t + 1]]
             assert np.all(np.diff(listed) > 0)
             assert set(oracle.covering(scene, case.width, case.height, j, i, limit=10**6)) <= set(listed)
 
@@ -175,8 +191,9 @@ def test_cpu_solutions_match_the_oracle(name, case):
 @pytest.mark.parametrize("num_threads", [1, 2, 5, 64])
 def test_threaded_solution_is_right_for_any_thread_count(num_threads):
     case = strategies.RenderCase(70, 45, 9, "scatter", 11)
-    spec.check_render(LocalCall(lambda *a, **k: threaded_solution.render(*a, num_threads=num_threads),
-                                "threaded"), case)
+    spec.check_render(
+        LocalCall(lambda *a, **k: threaded_solution.render(*a, num_threads=num_threads), "threaded"), case
+    )
 
 
 @pytest.mark.parametrize("name", ["rgb", "pattern", "biglittle", "littlebig", "snowsingle"])
@@ -214,8 +231,8 @@ def _tiled_numpy(scene, width, height, *, order=None, tile=16, tile_cut=0, dtype
     order = range(scene.num_circles) if order is None else order
     image = np.empty((height, width, 4), np.float32)
     image[:] = scene.background
-    xs = ((np.arange(width, dtype=np.float32) + np.float32(0.5)) / np.float32(width))
-    ys = ((np.arange(height, dtype=np.float32) + np.float32(0.5)) / np.float32(height))
+    xs = (np.arange(width, dtype=np.float32) + np.float32(0.5)) / np.float32(width)
+    ys = (np.arange(height, dtype=np.float32) + np.float32(0.5)) / np.float32(height)
     for row in range(0, height, tile):
         for column in range(0, width, tile):
             rows = slice(row, min(row + tile, height) - tile_cut)  # tile_cut = 1: the off-by-one tile bound
@@ -240,7 +257,8 @@ PLANTED = {
     "float64 frame": lambda s, w, h, **k: _tiled_numpy(s, w, h, dtype=np.float64),
     "mutated scene": lambda s, w, h, **k: _tiled_numpy(s, w, h, mutate=True),
     "alpha channel not accumulated": lambda s, w, h, **k: np.concatenate(
-        [_tiled_numpy(s, w, h)[..., :3], np.broadcast_to(s.background[3], (h, w, 1))], axis=2),
+        [_tiled_numpy(s, w, h)[..., :3], np.broadcast_to(s.background[3], (h, w, 1))], axis=2
+    ),
 }
 
 
@@ -261,8 +279,11 @@ def test_the_check_catches_each_planted_mistake(planted):
     assert all(message.startswith("input: ") for message in caught)
 
 
-@given(case=strategies.cases(CPU).filter(lambda case: case.layout == "overlap" and case.circles >= 2
-                                          and case.width >= 4 and case.height >= 4))
+@given(
+    case=strategies.cases(CPU).filter(
+        lambda case: case.layout == "overlap" and case.circles >= 2 and case.width >= 4 and case.height >= 4
+    )
+)
 @settings(max_examples=25, deadline=None)
 def test_any_overlapping_pair_out_of_order_is_caught(case):
     swapped = list(range(case.circles))
@@ -294,14 +315,16 @@ def test_the_grader_shrinks_an_out_of_order_renderer(grader, tmp_path):
     folder = tmp_path / "render"
     folder.mkdir()
     (folder / "common.py").write_text(Path(common.__file__).read_text())  # a submission is a copy of assignments/
-    (folder / "threaded.py").write_text(textwrap.dedent("""
+    (folder / "threaded.py").write_text(
+        textwrap.dedent("""
         from grader.suites.render.baseline import render as draw
         from .common import SCENE_FIELDS, Scene
 
         def render(scene, width, height, num_threads=None):
             fields = {f: getattr(scene, f)[::-1] for f in SCENE_FIELDS if f != "background"}
             return draw(Scene(**fields, background=scene.background), width, height)
-    """))
+    """)
+    )
     run = grader("render", "--quick", "--variant", "threaded", "--submission", str(tmp_path), "--seed", "3")
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stdout + run.stderr
@@ -313,8 +336,7 @@ def test_pictures_show_frames_and_where_they_are_wrong(tmp_path, monkeypatch):
         cores = 2
 
         def call(self, variant):
-            return LocalCall(SOLUTIONS["threaded"] if variant == "threaded" else PLANTED["out-of-order blend"],
-                             variant)
+            return LocalCall(SOLUTIONS["threaded"] if variant == "threaded" else PLANTED["out-of-order blend"], variant)
 
     monkeypatch.setattr(pictures, "PICTURE_SIZE", 48)
     monkeypatch.setattr(common, "SCENES", {"rgb": common.rgb, "pattern": common.pattern})

@@ -38,15 +38,29 @@ def validate_junit_xml(path: Path) -> None:
     xmlschema.XMLSchema(str(JUNIT_XSD)).validate(str(path))
 
 
-TIMED_MEMORY = Timings(serial_s=0.08, reference_s=0.04, learner_s=0.05, reference_measured=True,
-                       ratio_to_reference=1.25, learner_gbps=9.6, reference_gbps=12.0)
-TIMED_COMPUTE = Timings(serial_s=2.0, reference_s=0.5, learner_s=0.4, reference_measured=False,
-                        ratio_to_reference=0.8, throughput=Throughput("pixel-iterations", 1.2e9))
+TIMED_MEMORY = Timings(
+    serial_s=0.08,
+    reference_s=0.04,
+    learner_s=0.05,
+    reference_measured=True,
+    ratio_to_reference=1.25,
+    learner_gbps=9.6,
+    reference_gbps=12.0,
+)
+TIMED_COMPUTE = Timings(
+    serial_s=2.0,
+    reference_s=0.5,
+    learner_s=0.4,
+    reference_measured=False,
+    ratio_to_reference=0.8,
+    throughput=Throughput("pixel-iterations", 1.2e9),
+)
 
 
 def _result(variant, task, points, max_points, status, message, timings=None, info_verdict=None):
-    return TaskResult("saxpy", variant, task, points, max_points, status, message, 1.4, timings,
-                      info_verdict=info_verdict)
+    return TaskResult(
+        "saxpy", variant, task, points, max_points, status, message, 1.4, timings, info_verdict=info_verdict
+    )
 
 
 # One of each: the names are saxpy's own, so numbers and kinds come from its declaration.
@@ -54,8 +68,15 @@ RESULTS = [
     _result("threaded", "correctness", 6, 6, Status.PASSED, "40 cases passed"),
     _result("threaded", "speed", 2.5, 4, Status.PARTIAL, "1.25x the time of the reference", TIMED_MEMORY),
     _result("simd", "correctness", 0, 6, Status.FAILED, "not implemented: TODO in assignments/saxpy/simd.py:12"),
-    _result("simd", "vector instructions", 0, 0, Status.INFO, "could not inspect: the worker crashed",
-            info_verdict=Status.FAILED),
+    _result(
+        "simd",
+        "vector instructions",
+        0,
+        0,
+        Status.INFO,
+        "could not inspect: the worker crashed",
+        info_verdict=Status.FAILED,
+    ),
     _result("simd", "speed", 4, 4, Status.PASSED, "0.80x the time of the fallback target", TIMED_COMPUTE),
     _result("cuda", "correctness", 6, 6, Status.PASSED, "8 cases passed on numba's CUDA simulator"),
     _result("cuda", "speed (kernel only)", 0, 0, Status.SKIPPED, "no CUDA GPU"),
@@ -79,13 +100,16 @@ def test_results_json_is_valid_against_gradescopes_schema(document):
     validate_results_json(document)
 
 
-@pytest.mark.parametrize("mistake", [
-    {"max_score": 30},                                 # a key Gradescope does not read
-    {"tests": [{"name": "t", "score": 1, "status": "skipped"}]},
-    {"tests": [{"name": "t", "score": 1, "status": "info"}]},
-    {"visibility": "after_due"},
-    {"leaderboard": [{"name": "speed", "value": 1.0, "order": "ascending"}]},
-])
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        {"max_score": 30},  # a key Gradescope does not read
+        {"tests": [{"name": "t", "score": 1, "status": "skipped"}]},
+        {"tests": [{"name": "t", "score": 1, "status": "info"}]},
+        {"visibility": "after_due"},
+        {"leaderboard": [{"name": "speed", "value": 1.0, "order": "ascending"}]},
+    ],
+)
 def test_the_schema_refuses_what_gradescope_does_not_accept(document, mistake):
     jsonschema = pytest.importorskip("jsonschema")
     with pytest.raises(jsonschema.ValidationError):
@@ -104,16 +128,21 @@ def test_tasks_that_could_not_run_are_left_out_and_named_so_the_totals_are_what_
 def test_status_is_passed_only_for_every_point_earned(document):
     statuses = {name: test["status"] for name, test in _tests(document).items()}
     assert statuses == {
-        "saxpy · threaded · correctness": "passed", "saxpy · threaded · speed": "failed",  # partial
-        "saxpy · simd · correctness": "failed", "saxpy · simd · vector instructions": "failed",
-        "saxpy · simd · speed": "passed", "saxpy · cuda · correctness": "passed"}
+        "saxpy · threaded · correctness": "passed",
+        "saxpy · threaded · speed": "failed",  # partial
+        "saxpy · simd · correctness": "failed",
+        "saxpy · simd · vector instructions": "failed",
+        "saxpy · simd · speed": "passed",
+        "saxpy · cuda · correctness": "passed",
+    }
     partial = _tests(document)["saxpy · threaded · speed"]
     assert (partial["score"], partial["max_score"]) == (2.5, 4)
 
 
 def test_an_informative_task_has_no_score_and_passes_only_when_it_found_what_it_looks_for():
-    found = _result("simd", "vector instructions", 0, 0, Status.INFO, "packed instructions: vfmadd231ps",
-                    info_verdict=Status.PASSED)
+    found = _result(
+        "simd", "vector instructions", 0, 0, Status.INFO, "packed instructions: vfmadd231ps", info_verdict=Status.PASSED
+    )
     for result, status in ((found, "passed"), (RESULTS[3], "failed")):
         (test,) = gradescope.results_json([result], seed=1)["tests"]
         assert test["status"] == status and "score" not in test and "max_score" not in test
@@ -138,10 +167,16 @@ def test_timed_tasks_carry_their_timings_and_a_leaderboard_entry_in_its_order(do
     assert speed["extra_data"]["timings"]["ratio_to_reference"] == TIMED_MEMORY.ratio_to_reference
     assert "extra_data" not in _tests(document)["saxpy · threaded · correctness"]
     board = {entry["name"]: entry for entry in document["leaderboard"]}
-    assert board["saxpy threaded speed: GB/s"] == {"name": "saxpy threaded speed: GB/s", "value": 9.6,
-                                                  "order": "desc"}  # memory-bound: bandwidth, higher wins
-    assert board["saxpy simd speed: time / reference"] == {"name": "saxpy simd speed: time / reference",
-                                                          "value": 0.8, "order": "asc"}  # lower wins
+    assert board["saxpy threaded speed: GB/s"] == {
+        "name": "saxpy threaded speed: GB/s",
+        "value": 9.6,
+        "order": "desc",
+    }  # memory-bound: bandwidth, higher wins
+    assert board["saxpy simd speed: time / reference"] == {
+        "name": "saxpy simd speed: time / reference",
+        "value": 0.8,
+        "order": "asc",
+    }  # lower wins
     assert len(board) == 2  # untimed tasks have no entry
     assert document["execution_time"] == round(1.4 * len(RESULTS))
     assert document["extra_data"]["seed"] == 11
@@ -153,9 +188,11 @@ def test_visibility_defaults_to_visible_tests_and_hidden_stdout(document):
 
 
 def test_publishing_sets_every_tests_visibility_and_holds_speed_back_when_asked(document):
-    choice = gradescope.Publishing(visibility=gradescope.Visibility.AFTER_DUE_DATE,
-                                   speed_visibility=gradescope.Visibility.AFTER_PUBLISHED,
-                                   stdout_visibility=gradescope.Visibility.VISIBLE)
+    choice = gradescope.Publishing(
+        visibility=gradescope.Visibility.AFTER_DUE_DATE,
+        speed_visibility=gradescope.Visibility.AFTER_PUBLISHED,
+        stdout_visibility=gradescope.Visibility.VISIBLE,
+    )
     published = gradescope.publish(json.loads(json.dumps(document)), choice)
     validate_results_json(published)
     assert (published["visibility"], published["stdout_visibility"]) == ("after_due_date", "visible")
@@ -184,8 +221,10 @@ def test_junit_counts_what_the_grader_counts(report_xml):
     counts = {key: suite.get(key) for key in ("tests", "failures", "errors", "skipped")}
     assert counts == {"tests": "8", "failures": "2", "errors": "0", "skipped": "3"}
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("8", "2", "0")
-    cases = {case.get("name") if case.get("classname") != "saxpy.simd" else f"simd {case.get('name')}": case
-             for case in suite.iter("testcase")}
+    cases = {
+        case.get("name") if case.get("classname") != "saxpy.simd" else f"simd {case.get('name')}": case
+        for case in suite.iter("testcase")
+    }
     assert cases["speed"].find("failure").get("type") == "partial"
     assert cases["simd correctness"].find("failure").get("type") == "failed"
     inspection = cases["simd vector instructions"]
@@ -197,8 +236,9 @@ def test_junit_counts_what_the_grader_counts(report_xml):
 
 
 def test_an_informative_task_that_found_what_it_looks_for_is_a_plain_testcase():
-    found = _result("simd", "vector instructions", 0, 0, Status.INFO, "packed instructions: vfmadd231ps",
-                    info_verdict=Status.PASSED)
+    found = _result(
+        "simd", "vector instructions", 0, 0, Status.INFO, "packed instructions: vfmadd231ps", info_verdict=Status.PASSED
+    )
     case = junit.junit_xml([found]).getroot().find("testsuite/testcase")
     assert case.find("skipped") is None and case.find("failure") is None
     assert "vfmadd231ps" in case.find("system-out").text

@@ -26,8 +26,9 @@ SIMULATOR = Profile("simulator", simulated=True)
 
 def _exactly_rounded(a, x, y):
     """a*x + y computed in exact rational arithmetic, then rounded once to float32: an independent oracle."""
-    exact = [Fraction(float(np.float32(a))) * Fraction(float(xi)) + Fraction(float(yi))
-             for xi, yi in zip(x, y, strict=True)]
+    exact = [
+        Fraction(float(np.float32(a))) * Fraction(float(xi)) + Fraction(float(yi)) for xi, yi in zip(x, y, strict=True)
+    ]
     return np.array([np.float32(float(v)) for v in exact], dtype=np.float32)  # float() rounds to nearest
 
 
@@ -58,8 +59,9 @@ WRONG_FORMULAS = {
     "x + a*y": lambda a, x, y: x + np.float32(a) * y,
     "a*x": lambda a, x, y: np.float32(a) * x,
     "float64 result": lambda a, x, y: np.float64(a) * x + y,
-    "drops the last element": lambda a, x, y: np.concatenate([(np.float32(a) * x + y)[:-1],
-                                                              np.zeros(min(1, x.size), np.float32)]),
+    "drops the last element": lambda a, x, y: np.concatenate(
+        [(np.float32(a) * x + y)[:-1], np.zeros(min(1, x.size), np.float32)]
+    ),
 }
 
 
@@ -114,45 +116,73 @@ def _planted(tmp_path, body: str) -> str:
 
 
 PLANTED = {
-    "drops the tail": ("""
+    "drops the tail": (
+        """
         import numpy as np
         def saxpy(a, x, y, num_threads=None):
             result = np.zeros_like(x)
             n = x.size - x.size % 4
             result[:n] = a * x[:n] + y[:n]
             return result
-        """, "elements differ"),
-    "mutates its input": ("""
+        """,
+        "elements differ",
+    ),
+    "mutates its input": (
+        """
         def saxpy(a, x, y, num_threads=None):
             y *= 1  # in place: y is now the result's storage
             y += a * x
             return y.copy()
-        """, "modified its input y"),
-    "wrong dtype": ("""
+        """,
+        "modified its input y",
+    ),
+    "wrong dtype": (
+        """
         import numpy as np
         def saxpy(a, x, y, num_threads=None):
             return a * x.astype(np.float64) + y
-        """, "expected dtype float32, got float64"),
-    "wrong formula": ("""
+        """,
+        "expected dtype float32, got float64",
+    ),
+    "wrong formula": (
+        """
         def saxpy(a, x, y, num_threads=None):
             return a * y + x
-        """, "elements differ"),
-    "missing function": ("""
+        """,
+        "elements differ",
+    ),
+    "missing function": (
+        """
         def sapxy(a, x, y, num_threads=None):  # misspelt
             return a * x + y
-        """, "defines no function saxpy"),
-    "syntax error": ("""
+        """,
+        "defines no function saxpy",
+    ),
+    "syntax error": (
+        """
         def saxpy(a, x, y, num_threads=None)
             return a * x + y
-        """, "syntax error in"),
+        """,
+        "syntax error in",
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(PLANTED))
 def test_planted_wrong_submissions_fail_with_a_clear_message(grader, tmp_path, name):
     body, expected_message = PLANTED[name]
-    run = grader("saxpy", "--variant", "threaded", "--quick", "--submission", _planted(tmp_path, body),
-                 "--seed", "3", "--examples", "20")
+    run = grader(
+        "saxpy",
+        "--variant",
+        "threaded",
+        "--quick",
+        "--submission",
+        _planted(tmp_path, body),
+        "--seed",
+        "3",
+        "--examples",
+        "20",
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert expected_message in run.stdout
     assert "Traceback" not in run.stdout + run.stderr

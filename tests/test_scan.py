@@ -238,7 +238,8 @@ def test_starters_raise_not_implemented(variant):
 def test_the_grader_reports_an_input_mutation(grader, tmp_path):
     folder = tmp_path / "scan"
     folder.mkdir()
-    (folder / "simd.py").write_text(textwrap.dedent("""
+    (folder / "simd.py").write_text(
+        textwrap.dedent("""
         import numpy as np
         def exclusive_scan(a):
             out = np.zeros_like(a)
@@ -247,9 +248,11 @@ def test_the_grader_reports_an_input_mutation(grader, tmp_path):
             return out
         def find_repeats(a):
             return np.flatnonzero(a[:-1] == a[1:]).astype(np.int32)
-        """))
-    run = grader("scan", "--variant", "simd", "--quick", "--submission", str(tmp_path), "--seed", "3",
-                 "--examples", "5")
+        """)
+    )
+    run = grader(
+        "scan", "--variant", "simd", "--quick", "--submission", str(tmp_path), "--seed", "3", "--examples", "5"
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "modified its input a" in run.stdout
     assert "Traceback" not in run.stdout + run.stderr

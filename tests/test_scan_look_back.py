@@ -60,8 +60,11 @@ class _WarpEmulation:
             _, seen = self.exchange(bool(predicate))
             return sum(1 << lane for lane, flag in enumerate(seen) if flag)
 
-        for name, function in (("shfl_up_sync", shfl_up_sync), ("shfl_xor_sync", shfl_xor_sync),
-                               ("ballot_sync", ballot_sync)):
+        for name, function in (
+            ("shfl_up_sync", shfl_up_sync),
+            ("shfl_xor_sync", shfl_xor_sync),
+            ("ballot_sync", ballot_sync),
+        ):
             monkeypatch.setattr(FakeCUDAModule, name, function, raising=False)
 
 
@@ -110,8 +113,9 @@ def _published_predecessors(draw):
 
 @pytest.mark.parametrize("walk", ["warp", "alone"])
 @given(case=_published_predecessors())
-@settings(max_examples=15 if SIMULATED else 200, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the fixture only installs intrinsics
+@settings(
+    max_examples=15 if SIMULATED else 200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # the fixture only installs intrinsics
 def test_look_back_adds_every_predecessor(walk, case, warp_intrinsics):
     totals, inclusive, epoch = case
     tile = len(totals)

@@ -25,15 +25,28 @@ def main() -> None:
     if threaded is not None:
         for threads in options.threads:
             for function in ("bfs_top_down", "bfs_bottom_up", "bfs_hybrid"):
-                rows.append(bench.Row(f"threaded {function}, {threads} threads",
-                                      functools.partial(getattr(threaded, function), g, source, num_threads=threads)))
-            rows.append(bench.Row(f"threaded pagerank, {threads} threads",
-                                  functools.partial(threaded.pagerank, g, num_threads=threads)))
+                rows.append(
+                    bench.Row(
+                        f"threaded {function}, {threads} threads",
+                        functools.partial(getattr(threaded, function), g, source, num_threads=threads),
+                    )
+                )
+            rows.append(
+                bench.Row(
+                    f"threaded pagerank, {threads} threads",
+                    functools.partial(threaded.pagerank, g, num_threads=threads),
+                )
+            )
     simd = bench.variant("graph", "simd", options.solutions)
     if simd is not None:
         rows.append(bench.Row("simd bfs_hybrid (one core)", lambda: simd.bfs_hybrid(g, source)))
-    bench.table(rows, rounds=options.rounds, title=f"graph: R-MAT 2^{options.n} vertices, {g.num_edges:,} edges",
-                work=("edges", g.num_edges), serial="scipy BFS (one core)")
+    bench.table(
+        rows,
+        rounds=options.rounds,
+        title=f"graph: R-MAT 2^{options.n} vertices, {g.num_edges:,} edges",
+        work=("edges", g.num_edges),
+        serial="scipy BFS (one core)",
+    )
 
 
 if __name__ == "__main__":

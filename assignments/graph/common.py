@@ -23,8 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["Graph", "GraphFormatError", "from_edges", "rmat", "uniform_random", "grid_2d", "chain",
-           "load_edge_list", "load_matrix_market"]
+__all__ = [
+    "Graph",
+    "GraphFormatError",
+    "from_edges",
+    "rmat",
+    "uniform_random",
+    "grid_2d",
+    "chain",
+    "load_edge_list",
+    "load_matrix_market",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +108,7 @@ def from_edges(num_vertices: int, tails, heads, name: str = "") -> Graph:
 @njit(cache=True, inline="always")
 def _splitmix64(x):
     """A counter-based random generator: a well-mixed 64-bit value from any 64-bit counter."""
-    x = (x + np.uint64(0x9E3779B97F4A7C15))
+    x = x + np.uint64(0x9E3779B97F4A7C15)
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
@@ -130,8 +139,7 @@ def _rmat_edges(scale, num_edges, a, b, c, seed):
     return tails, heads
 
 
-def rmat(scale: int, edge_factor: int = 16, seed: int = 0, a: float = 0.57, b: float = 0.19,
-         c: float = 0.19) -> Graph:
+def rmat(scale: int, edge_factor: int = 16, seed: int = 0, a: float = 0.57, b: float = 0.19, c: float = 0.19) -> Graph:
     """A Graph500-style R-MAT graph: 2**scale vertices, edge_factor * 2**scale directed edges.
 
     Skewed degrees (a few hubs, many vertices of degree 0 or 1) and a small diameter, like social
@@ -182,8 +190,9 @@ def _parse_pairs(path: str, lines, first_line: int, num_vertices: int | None, ba
             raise GraphFormatError(f"{path}:{number}: vertex ids must be integers, got {line.strip()!r}") from None
         limit = num_vertices if num_vertices is not None else 2**31 - 1
         if not (0 <= u < limit and 0 <= v < limit):
-            raise GraphFormatError(f"{path}:{number}: vertex id out of range [{base}, {limit + base}) in "
-                                   f"{line.strip()!r}")
+            raise GraphFormatError(
+                f"{path}:{number}: vertex id out of range [{base}, {limit + base}) in {line.strip()!r}"
+            )
         tails.append(u)
         heads.append(v)
     return np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32)
@@ -223,16 +232,15 @@ def load_matrix_market(path: str) -> Graph:
     try:
         rows, cols, entries = (int(field) for field in lines[number].split())
     except ValueError:
-        raise GraphFormatError(f"{path}:{number + 1}: expected 'rows cols entries', got "
-                               f"{lines[number].strip()!r}") from None
+        raise GraphFormatError(
+            f"{path}:{number + 1}: expected 'rows cols entries', got {lines[number].strip()!r}"
+        ) from None
     if rows != cols:
         raise GraphFormatError(f"{path}:{number + 1}: a graph needs a square matrix, got {rows} x {cols}")
-    tails, heads = _parse_pairs(path, lines[number + 1:], number + 2, rows, base=1)
+    tails, heads = _parse_pairs(path, lines[number + 1 :], number + 2, rows, base=1)
     if len(tails) != entries:
-        raise GraphFormatError(f"{path}:{len(lines)}: the size line promises {entries} entries, found "
-                               f"{len(tails)}")
+        raise GraphFormatError(f"{path}:{len(lines)}: the size line promises {entries} entries, found {len(tails)}")
     if symmetric:
         off_diagonal = tails != heads
-        tails, heads = (np.concatenate([tails, heads[off_diagonal]]),
-                        np.concatenate([heads, tails[off_diagonal]]))
+        tails, heads = (np.concatenate([tails, heads[off_diagonal]]), np.concatenate([heads, tails[off_diagonal]]))
     return from_edges(rows, tails, heads, name=str(path))

@@ -16,8 +16,13 @@ from .common import Graph
 
 def on_device(g: Graph) -> Graph:
     """The same graph with its four arrays copied to the GPU."""
-    return Graph(cuda.to_device(g.out_offsets), cuda.to_device(g.out_neighbors), cuda.to_device(g.in_offsets),
-                 cuda.to_device(g.in_neighbors), g.name)
+    return Graph(
+        cuda.to_device(g.out_offsets),
+        cuda.to_device(g.out_neighbors),
+        cuda.to_device(g.in_offsets),
+        cuda.to_device(g.in_neighbors),
+        g.name,
+    )
 
 
 def bfs_top_down_device(g: Graph, source: int, distance) -> None:

@@ -21,26 +21,42 @@ from grader.suites.mandelbrot import baseline, oracle
 
 def main() -> None:
     parser = bench.parser(__doc__.splitlines()[0], baseline.WIDTH, "image width")
-    parser.add_argument("--view", type=int, choices=(1, 2, 3), default=1, help="1: the whole set; 2: the "
-                        "course's detail; 3: view 1 moved up by 0.5 (the graded unbalanced view)")
+    parser.add_argument(
+        "--view",
+        type=int,
+        choices=(1, 2, 3),
+        default=1,
+        help="1: the whole set; 2: the course's detail; 3: view 1 moved up by 0.5 (the graded unbalanced view)",
+    )
     options = parser.parse_args()
     view_number = options.view
     width, height = options.n, options.n * 3 // 4
     args = baseline.make_inputs(view_number, width, height)
     iterations = int(baseline.mandelbrot(*args).sum(dtype=np.int64))
-    rows = [bench.Row("serial loop (one core)", lambda: baseline.mandelbrot(*args)),
-            bench.Row("numpy (whole-image arrays)", lambda: oracle.mandelbrot(*args))]
+    rows = [
+        bench.Row("serial loop (one core)", lambda: baseline.mandelbrot(*args)),
+        bench.Row("numpy (whole-image arrays)", lambda: oracle.mandelbrot(*args)),
+    ]
     threaded = bench.variant("mandelbrot", "threaded", options.solutions)
     if threaded is not None:
         for threads in options.threads:
-            rows.append(bench.Row(f"threaded mandelbrot, {threads} threads",
-                                  functools.partial(threaded.mandelbrot, *args, num_threads=threads)))
+            rows.append(
+                bench.Row(
+                    f"threaded mandelbrot, {threads} threads",
+                    functools.partial(threaded.mandelbrot, *args, num_threads=threads),
+                )
+            )
     simd = bench.variant("mandelbrot", "simd", options.solutions)
     if simd is not None:
         rows.append(bench.Row("simd mandelbrot (one core)", lambda: simd.mandelbrot(*args)))
-    bench.table(rows, rounds=options.rounds, title=f"Mandelbrot view {view_number}, {width}x{height}",
-                work=("pixel-iterations", iterations), serial="serial loop (one core)",
-                numpy="numpy (whole-image arrays)")
+    bench.table(
+        rows,
+        rounds=options.rounds,
+        title=f"Mandelbrot view {view_number}, {width}x{height}",
+        work=("pixel-iterations", iterations),
+        serial="serial loop (one core)",
+        numpy="numpy (whole-image arrays)",
+    )
 
 
 if __name__ == "__main__":

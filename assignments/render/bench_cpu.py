@@ -26,13 +26,22 @@ def main() -> None:
     threaded = bench.variant("render", "threaded", options.solutions)
     if threaded is not None:
         for threads in options.threads:
-            rows.append(bench.Row(f"threaded render, {threads} threads",
-                                  functools.partial(threaded.render, scene, width, height, num_threads=threads)))
+            rows.append(
+                bench.Row(
+                    f"threaded render, {threads} threads",
+                    functools.partial(threaded.render, scene, width, height, num_threads=threads),
+                )
+            )
     simd = bench.variant("render", "simd", options.solutions)
     if simd is not None:
         rows.append(bench.Row("simd render (one core)", lambda: simd.render(scene, width, height)))
-    bench.table(rows, rounds=options.rounds, title=f"render {options.scene}, {width}x{height}",
-                work=("pixels", width * height), serial="serial renderer (one core)")
+    bench.table(
+        rows,
+        rounds=options.rounds,
+        title=f"render {options.scene}, {width}x{height}",
+        work=("pixels", width * height),
+        serial="serial renderer (one core)",
+    )
 
 
 if __name__ == "__main__":

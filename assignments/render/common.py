@@ -26,9 +26,25 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-__all__ = ["Scene", "SceneFormatError", "SCENES", "make_scene", "rgb", "rand10k", "rand100k", "pattern",
-           "biglittle", "littlebig", "snowsingle", "save_scene", "load_scene", "bin_circles",
-           "pixel_span", "FIELDS", "SCENE_FIELDS"]
+__all__ = [
+    "Scene",
+    "SceneFormatError",
+    "SCENES",
+    "make_scene",
+    "rgb",
+    "rand10k",
+    "rand100k",
+    "pattern",
+    "biglittle",
+    "littlebig",
+    "snowsingle",
+    "save_scene",
+    "load_scene",
+    "bin_circles",
+    "pixel_span",
+    "FIELDS",
+    "SCENE_FIELDS",
+]
 
 # name -> (shape with n for the circle count, lowest value, highest value)
 FIELDS = {
@@ -103,8 +119,10 @@ def _problems(values: dict):
             yield field, "holds a NaN or infinity"
             return
         if arrays[field].size and (arrays[field].min() < low or arrays[field].max() > high):
-            yield field, (f"values must lie in [{low:g}, {high:g}], "
-                          f"got [{arrays[field].min():g}, {arrays[field].max():g}]")
+            yield (
+                field,
+                (f"values must lie in [{low:g}, {high:g}], got [{arrays[field].min():g}, {arrays[field].max():g}]"),
+            )
             return
     if n > 0 and arrays["radii"].min() <= 0:
         yield "radii", f"every radius must be > 0, got {arrays['radii'].min():g}"
@@ -112,18 +130,23 @@ def _problems(values: dict):
 
 def _scene(name, centres, radii, colours, alphas, falloffs=None, background=(1.0, 1.0, 1.0, 1.0)) -> Scene:
     n = len(radii)
-    return Scene(centres=np.asarray(centres, np.float32).reshape(n, 2), radii=radii,
-                 colours=np.asarray(colours, np.float32).reshape(n, 3),
-                 alphas=np.broadcast_to(np.float32(alphas), (n,)) if np.ndim(alphas) == 0 else alphas,
-                 falloffs=np.zeros(n, np.float32) if falloffs is None else falloffs,
-                 background=np.asarray(background, np.float32), name=name)
+    return Scene(
+        centres=np.asarray(centres, np.float32).reshape(n, 2),
+        radii=radii,
+        colours=np.asarray(colours, np.float32).reshape(n, 3),
+        alphas=np.broadcast_to(np.float32(alphas), (n,)) if np.ndim(alphas) == 0 else alphas,
+        falloffs=np.zeros(n, np.float32) if falloffs is None else falloffs,
+        background=np.asarray(background, np.float32),
+        name=name,
+    )
 
 
 # -- the named scenes -----------------------------------------------------------------------------------------
 def rgb(seed: int = 0) -> Scene:
     """Three overlapping discs, red, green, blue, half transparent, on white (the course's rgb)."""
-    return _scene("rgb", [(0.4, 0.5), (0.5, 0.5), (0.6, 0.5)], np.full(3, 0.3, np.float32),
-                  [(1, 0, 0), (0, 1, 0), (0, 0, 1)], 0.5)
+    return _scene(
+        "rgb", [(0.4, 0.5), (0.5, 0.5), (0.6, 0.5)], np.full(3, 0.3, np.float32), [(1, 0, 0), (0, 1, 0), (0, 0, 1)], 0.5
+    )
 
 
 def _random(name: str, n: int, seed: int) -> Scene:
@@ -189,12 +212,20 @@ def snowsingle(seed: int = 0) -> Scene:
     tint = (0.8 + 0.2 * (1 - depth))[:, None]
     colours = np.clip(tint * np.array([0.9, 0.95, 1.0]), 0, 1)
     alphas = (0.1 * (0.2 + 0.8 * (1 - depth) ** 2)).astype(np.float32)  # ~50 flakes deep: faint ones
-    return _scene("snowsingle", centres, radii, colours, alphas, np.full(n, 4.0, np.float32),
-                  background=(0.05, 0.08, 0.2, 1.0))
+    return _scene(
+        "snowsingle", centres, radii, colours, alphas, np.full(n, 4.0, np.float32), background=(0.05, 0.08, 0.2, 1.0)
+    )
 
 
-SCENES = {"rgb": rgb, "rand10k": rand10k, "rand100k": rand100k, "pattern": pattern,
-          "biglittle": biglittle, "littlebig": littlebig, "snowsingle": snowsingle}
+SCENES = {
+    "rgb": rgb,
+    "rand10k": rand10k,
+    "rand100k": rand100k,
+    "pattern": pattern,
+    "biglittle": biglittle,
+    "littlebig": littlebig,
+    "snowsingle": snowsingle,
+}
 
 
 def make_scene(name: str, seed: int = 0) -> Scene:

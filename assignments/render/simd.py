@@ -45,6 +45,15 @@ def render(scene: Scene, width: int, height: int) -> np.ndarray:
     if width == 0 or height == 0:
         return image
     tile_start, tile_circles = bin_circles(scene, width, height, TILE)
-    _render_tiles(tile_start, tile_circles, scene.centres, scene.radii, scene.colours, scene.alphas,
-                  scene.falloffs, scene.background, image)
+    _render_tiles(
+        tile_start,
+        tile_circles,
+        scene.centres,
+        scene.radii,
+        scene.colours,
+        scene.alphas,
+        scene.falloffs,
+        scene.background,
+        image,
+    )
     return image

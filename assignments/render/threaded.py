@@ -22,8 +22,9 @@ TILE = 32  # pixels a side
 
 
 @njit(nogil=True, cache=True)
-def _shade_tiles(first_tile, tile_step, tile_start, tile_circles, centres, radii, colours, alphas, falloffs,
-                 background, image):
+def _shade_tiles(
+    first_tile, tile_step, tile_start, tile_circles, centres, radii, colours, alphas, falloffs, background, image
+):
     """Render tiles first_tile, first_tile + tile_step, ... of ``image`` (tiles numbered row-major, as in
     ``bin_circles``). ``nogil=True`` lets several threads run this compiled function at once."""
     # TODO (1 of 2): for each of this thread's tiles:

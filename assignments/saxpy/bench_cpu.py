@@ -23,20 +23,27 @@ from grader.suites.saxpy import baseline
 def main() -> None:
     options = bench.parser(__doc__.splitlines()[0], 2**24, "array length").parse_args()
     a, x, y = baseline.make_inputs(options.n)
-    rows = [bench.Row("serial loop (one core)", lambda: baseline.saxpy(a, x, y)),
-            bench.Row("numpy a * x + y", lambda: a * x + y)]
+    rows = [
+        bench.Row("serial loop (one core)", lambda: baseline.saxpy(a, x, y)),
+        bench.Row("numpy a * x + y", lambda: a * x + y),
+    ]
     threaded = bench.variant("saxpy", "threaded", options.solutions)
     if threaded is not None:
         for threads in options.threads:
-            rows.append(bench.Row(f"threaded saxpy, {threads} threads",
-                                  functools.partial(threaded.saxpy, a, x, y, num_threads=threads)))
+            rows.append(
+                bench.Row(
+                    f"threaded saxpy, {threads} threads",
+                    functools.partial(threaded.saxpy, a, x, y, num_threads=threads),
+                )
+            )
         result = np.empty_like(x)
         bounds = [options.n * t // options.threads[-1] for t in range(options.threads[-1] + 1)]
 
         def into_preallocated():
-            workers = [threading.Thread(target=threaded._saxpy_chunk,
-                                        args=(a, x[lo:hi], y[lo:hi], result[lo:hi]))
-                       for lo, hi in itertools.pairwise(bounds)]
+            workers = [
+                threading.Thread(target=threaded._saxpy_chunk, args=(a, x[lo:hi], y[lo:hi], result[lo:hi]))
+                for lo, hi in itertools.pairwise(bounds)
+            ]
             for worker in workers:
                 worker.start()
             for worker in workers:
@@ -50,8 +57,14 @@ def main() -> None:
     simd = bench.variant("saxpy", "simd", options.solutions)
     if simd is not None:
         rows.append(bench.Row("simd saxpy (one core)", lambda: simd.saxpy(a, x, y)))
-    bench.table(rows, rounds=options.rounds, title=f"SAXPY, n = {options.n:,}", bytes_per_call=12 * options.n,
-                serial="serial loop (one core)", numpy="numpy a * x + y")
+    bench.table(
+        rows,
+        rounds=options.rounds,
+        title=f"SAXPY, n = {options.n:,}",
+        bytes_per_call=12 * options.n,
+        serial="serial loop (one core)",
+        numpy="numpy a * x + y",
+    )
 
 
 if __name__ == "__main__":

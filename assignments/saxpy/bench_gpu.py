@@ -61,9 +61,12 @@ def main(log2_n: int = 27, package: str = "assignments") -> None:
     x_device, y_device = cuda.to_device(x), cuda.to_device(y)
     result = cuda.device_array_like(x_device)
     blocks = (n + 255) // 256
-    medians = _medians_ms({
-        "copy": lambda: _copy_kernel[blocks, 256](x_device, result),
-        "kernel": lambda: saxpy_device(np.float32(2.5), x_device, y_device, result)})
+    medians = _medians_ms(
+        {
+            "copy": lambda: _copy_kernel[blocks, 256](x_device, result),
+            "kernel": lambda: saxpy_device(np.float32(2.5), x_device, y_device, result),
+        }
+    )
     copy_ms, kernel_ms = medians["copy"], medians["kernel"]
     try:  # the driver's own device-to-device copy, through CuPy (the fastest copy on the device)
         import cupy

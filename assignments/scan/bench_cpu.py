@@ -22,16 +22,28 @@ def main() -> None:
     threaded = bench.variant("scan", "threaded", options.solutions)
     simd = bench.variant("scan", "simd", options.solutions)
     for function, per_element in (("exclusive_scan", 8), ("find_repeats", 4)):
-        rows = [bench.Row("serial loop (one core)", functools.partial(getattr(baseline, function), a)),
-                bench.Row("numpy", functools.partial(getattr(baseline, f"numpy_{function}"), a))]
+        rows = [
+            bench.Row("serial loop (one core)", functools.partial(getattr(baseline, function), a)),
+            bench.Row("numpy", functools.partial(getattr(baseline, f"numpy_{function}"), a)),
+        ]
         if threaded is not None:
             for threads in options.threads:
-                rows.append(bench.Row(f"threaded {function}, {threads} threads",
-                                      functools.partial(getattr(threaded, function), a, num_threads=threads)))
+                rows.append(
+                    bench.Row(
+                        f"threaded {function}, {threads} threads",
+                        functools.partial(getattr(threaded, function), a, num_threads=threads),
+                    )
+                )
         if simd is not None:
             rows.append(bench.Row(f"simd {function} (one core)", functools.partial(getattr(simd, function), a)))
-        bench.table(rows, rounds=options.rounds, title=f"{function}, n = {options.n:,}",
-                    bytes_per_call=per_element * options.n, serial="serial loop (one core)", numpy="numpy")
+        bench.table(
+            rows,
+            rounds=options.rounds,
+            title=f"{function}, n = {options.n:,}",
+            bytes_per_call=per_element * options.n,
+            serial="serial loop (one core)",
+            numpy="numpy",
+        )
         print()
 
 

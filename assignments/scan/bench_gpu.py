@@ -56,13 +56,15 @@ def check(module, sizes) -> None:
         host[-2:] = 7  # the last pair repeats
         args = baselines.to_device_scan(host)
         module.exclusive_scan_device(*args)
-        assert np.array_equal(baselines.from_device_scan(args, None), oracle.exclusive_scan(host)), \
+        assert np.array_equal(baselines.from_device_scan(args, None), oracle.exclusive_scan(host)), (
             f"{module.__name__}.exclusive_scan_device is wrong at n = {n}"
+        )
         args = baselines.to_device_repeats(host)
         module.find_repeats_device(*args)
         cuda.synchronize()
-        assert np.array_equal(baselines.from_device_repeats(args, None), oracle.find_repeats(host)), \
+        assert np.array_equal(baselines.from_device_repeats(args, None), oracle.find_repeats(host)), (
             f"{module.__name__}.find_repeats_device is wrong at n = {n}"
+        )
 
 
 def main() -> None:
@@ -87,10 +89,11 @@ def main() -> None:
     repeats_out, count = cuda.device_array(max(n - 1, 0), dtype=np.int32), cuda.device_array(1, dtype=np.int32)
     a_cupy, out_cupy = cupy.asarray(a), cupy.asarray(out)  # zero-copy views of the same device memory
 
-    rows = [("device copy (cupy)", 8, "scan", lambda: cupy.copyto(out_cupy, a_cupy)),
-            ("cupy.cumsum int32", 8, "scan", lambda: cupy.cumsum(a_cupy, dtype=cupy.int32, out=out_cupy)),
-            ("cupy flatnonzero(a[:-1] == a[1:])", 4, "repeats",
-             lambda: cupy.flatnonzero(a_cupy[:-1] == a_cupy[1:]))]
+    rows = [
+        ("device copy (cupy)", 8, "scan", lambda: cupy.copyto(out_cupy, a_cupy)),
+        ("cupy.cumsum int32", 8, "scan", lambda: cupy.cumsum(a_cupy, dtype=cupy.int32, out=out_cupy)),
+        ("cupy flatnonzero(a[:-1] == a[1:])", 4, "repeats", lambda: cupy.flatnonzero(a_cupy[:-1] == a_cupy[1:])),
+    ]
     for module in modules:
         try:
             check(module, CHECK_SIZES)
@@ -98,28 +101,43 @@ def main() -> None:
             assert np.array_equal(out.copy_to_host(), expected_scan), f"{module.__name__}: wrong scan at {n}"
             module.find_repeats_device(a, repeats_out, count)
             k = int(count.copy_to_host()[0])
-            assert np.array_equal(repeats_out[:k].copy_to_host(), expected_repeats), \
+            assert np.array_equal(repeats_out[:k].copy_to_host(), expected_repeats), (
                 f"{module.__name__}: wrong repeats at {n}"
+            )
         except AssertionError as wrong:
             print(f"not timed: {wrong}")
             continue
-        rows.append((f"{module.__name__}.exclusive_scan_device", 8, "scan",
-                     functools.partial(module.exclusive_scan_device, a, out)))
-        rows.append((f"{module.__name__}.find_repeats_device", 4, "repeats",
-                     functools.partial(module.find_repeats_device, a, repeats_out, count)))
-    measured = [(name, per_element, kind, median_ms(function, options.repeats))
-                for name, per_element, kind, function in rows]
+        rows.append(
+            (
+                f"{module.__name__}.exclusive_scan_device",
+                8,
+                "scan",
+                functools.partial(module.exclusive_scan_device, a, out),
+            )
+        )
+        rows.append(
+            (
+                f"{module.__name__}.find_repeats_device",
+                4,
+                "repeats",
+                functools.partial(module.find_repeats_device, a, repeats_out, count),
+            )
+        )
+    measured = [
+        (name, per_element, kind, median_ms(function, options.repeats)) for name, per_element, kind, function in rows
+    ]
     copy_gbps = 8 * n / measured[0][3] / 1e6
     peers = {"scan": measured[1][3], "repeats": measured[2][3]}
     device = cuda.get_current_device().name
     device = device.decode() if isinstance(device, bytes) else device
-    print(f"\n{device}: n = {n:,} int32, median of {options.repeats} calls, "
-          f"{expected_repeats.size:,} repeats; checked at n = {', '.join(map(str, CHECK_SIZES))} and {n}")
+    print(
+        f"\n{device}: n = {n:,} int32, median of {options.repeats} calls, "
+        f"{expected_repeats.size:,} repeats; checked at n = {', '.join(map(str, CHECK_SIZES))} and {n}"
+    )
     print(f"{'':46s} {'ms':>7s} {'Gelem/s':>8s} {'GB/s':>7s} {'of copy':>8s} {'vs cupy':>8s}")
     for name, per_element, kind, ms in measured:
         gbps = per_element * n / ms / 1e6
-        print(f"{name:46s} {ms:7.3f} {n / ms / 1e6:8.1f} {gbps:7.0f} {gbps / copy_gbps:8.2f} "
-              f"{peers[kind] / ms:7.2f}x")
+        print(f"{name:46s} {ms:7.3f} {n / ms / 1e6:8.1f} {gbps:7.0f} {gbps / copy_gbps:8.2f} {peers[kind] / ms:7.2f}x")
 
 
 if __name__ == "__main__":

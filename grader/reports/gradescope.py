@@ -85,8 +85,11 @@ def _test(result: TaskResult, index: int) -> dict:
     if result.status is Status.INFO:
         test["status"] = "passed" if result.info_verdict is Status.PASSED else "failed"
     else:
-        test.update(score=result.points, max_score=result.max_points,
-                    status="passed" if result.status is Status.PASSED else "failed")
+        test.update(
+            score=result.points,
+            max_score=result.max_points,
+            status="passed" if result.status is Status.PASSED else "failed",
+        )
     test["output"] = "\n".join(filter(None, details(result)))
     test["tags"] = [result.assignment, result.variant, str(_kind(result, task))]
     if result.timings is not None:
@@ -104,8 +107,9 @@ def _leaderboard(results: list[TaskResult]) -> list[dict]:
         if timings.learner_gbps is not None:
             entries.append({"name": f"{label}: GB/s", "value": round(timings.learner_gbps, 2), "order": "desc"})
         else:
-            entries.append({"name": f"{label}: time / reference", "value": round(timings.ratio_to_reference, 3),
-                            "order": "asc"})
+            entries.append(
+                {"name": f"{label}: time / reference", "value": round(timings.ratio_to_reference, 3), "order": "asc"}
+            )
     return entries
 
 
@@ -137,8 +141,9 @@ def publish(document: dict, publishing: Publishing) -> dict:
     document["stdout_visibility"] = str(publishing.stdout_visibility)
     for test in document.get("tests", []):
         speed = str(Kind.SPEED) in test.get("tags", ())
-        test["visibility"] = str(publishing.speed_visibility if speed and publishing.speed_visibility
-                                 else publishing.visibility)
+        test["visibility"] = str(
+            publishing.speed_visibility if speed and publishing.speed_visibility else publishing.visibility
+        )
     return document
 
 

@@ -39,18 +39,34 @@ def _seconds(results: list[TaskResult]) -> str:
 
 
 def junit_xml(results: list[TaskResult]) -> ET.ElementTree[ET.Element]:
-    root = ET.Element("testsuites", name="parlab", tests=str(len(results)),
-                      failures=str(sum(result.status.lost_points for result in results)), errors="0",
-                      time=_seconds(results))
+    root = ET.Element(
+        "testsuites",
+        name="parlab",
+        tests=str(len(results)),
+        failures=str(sum(result.status.lost_points for result in results)),
+        errors="0",
+        time=_seconds(results),
+    )
     for assignment, grouped in groupby(results, key=lambda result: result.assignment):
         group = list(grouped)
-        suite = ET.SubElement(root, "testsuite", name=assignment, tests=str(len(group)),
-                              failures=str(sum(result.status.lost_points for result in group)), errors="0",
-                              skipped=str(sum(_skip_type(result) is not None for result in group)),
-                              time=_seconds(group))
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=assignment,
+            tests=str(len(group)),
+            failures=str(sum(result.status.lost_points for result in group)),
+            errors="0",
+            skipped=str(sum(_skip_type(result) is not None for result in group)),
+            time=_seconds(group),
+        )
         for result in group:
-            case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{result.variant}",
-                                 name=result.task, time=f"{result.seconds:.3f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{assignment}.{result.variant}",
+                name=result.task,
+                time=f"{result.seconds:.3f}",
+            )
             text = "\n".join(filter(None, details(result)))
             first_line = result.message.splitlines()[0] if result.message else str(result.status)
             if result.status.lost_points:

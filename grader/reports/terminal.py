@@ -18,8 +18,13 @@ from __future__ import annotations
 from grader.results import WIDE_SPREAD, Status, TaskResult, Timings
 
 # PARTIAL: some speed points, not all; the run then exits 1, as it does for FAIL (every point, or exit 1)
-MARKS = {Status.PASSED: "PASS", Status.PARTIAL: "PARTIAL", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP",
-         Status.INFO: "INFO"}
+MARKS = {
+    Status.PASSED: "PASS",
+    Status.PARTIAL: "PARTIAL",
+    Status.FAILED: "FAIL",
+    Status.SKIPPED: "SKIP",
+    Status.INFO: "INFO",
+}
 MARK_WIDTH = max(len(mark) for mark in MARKS.values())
 
 
@@ -43,8 +48,12 @@ def timing_line(timings: Timings | None) -> str:
     if timings is None:
         return ""
     reference = "reference" if timings.reference_measured else "target"
-    parts = [f"serial {_time(timings.serial_s)}", f"{reference} {_time(timings.reference_s)}",
-             f"yours {_time(timings.learner_s)}", f"speedup {timings.speedup_vs_serial:.2f}x over serial"]
+    parts = [
+        f"serial {_time(timings.serial_s)}",
+        f"{reference} {_time(timings.reference_s)}",
+        f"yours {_time(timings.learner_s)}",
+        f"speedup {timings.speedup_vs_serial:.2f}x over serial",
+    ]
     if timings.learner_gbps is not None and timings.reference_gbps is not None and not _compute_bound(timings):
         parts.append(f"{timings.learner_gbps:.1f} GB/s ({reference} {timings.reference_gbps:.1f})")
     if timings.throughput is not None:
@@ -55,8 +64,10 @@ def timing_line(timings: Timings | None) -> str:
 def ratio_line(timings: Timings) -> str:
     """What the ratio the points come from is, and how much the rounds agreed on it."""
     reference = "the reference's" if timings.reference_measured else "the target's"
-    line = (f"ratio = your time / {reference}, within each round (run back to back), median of "
-            f"{timings.rounds} rounds: {timings.ratio_to_reference:.2f}x")
+    line = (
+        f"ratio = your time / {reference}, within each round (run back to back), median of "
+        f"{timings.rounds} rounds: {timings.ratio_to_reference:.2f}x"
+    )
     if timings.ratio_range is not None:
         low, high = timings.ratio_range
         line += f" (rounds {low:.2f}x-{high:.2f}x)"
@@ -81,14 +92,18 @@ def roofline_line(timings: Timings) -> str:
         if timings.compute_ceiling_gflops is None or timings.learner_gflops is None:
             return ""
         share = timings.learner_gflops / timings.compute_ceiling_gflops
-        return (f"roofline: {timings.learner_gflops:.1f} GFLOP/s is {share:.0%} of what this machine's cores can "
-                f"compute ({timings.compute_ceiling_gflops:.0f} GFLOP/s of vectorized float32 multiply-adds on "
-                f"{cores})")
+        return (
+            f"roofline: {timings.learner_gflops:.1f} GFLOP/s is {share:.0%} of what this machine's cores can "
+            f"compute ({timings.compute_ceiling_gflops:.0f} GFLOP/s of vectorized float32 multiply-adds on "
+            f"{cores})"
+        )
     if timings.learner_gbps is None or timings.memory_ceiling_gbps is None:
         return ""
     share = timings.learner_gbps / timings.memory_ceiling_gbps
-    return (f"roofline: {timings.learner_gbps:.1f} GB/s is {share:.0%} of what this machine's memory can deliver "
-            f"({timings.memory_ceiling_gbps:.1f} GB/s, a copy on {cores})")
+    return (
+        f"roofline: {timings.learner_gbps:.1f} GB/s is {share:.0%} of what this machine's memory can deliver "
+        f"({timings.memory_ceiling_gbps:.1f} GB/s, a copy on {cores})"
+    )
 
 
 def busy_line(timings: Timings) -> str:
@@ -101,17 +116,20 @@ def busy_line(timings: Timings) -> str:
     if timings.ratio_range is not None and timings.spread > WIDE_SPREAD:
         low, high = timings.ratio_range
         why.append(f"the rounds' ratios ranged {low:.2f}x-{high:.2f}x")
-    return (f"warning: the machine was busy while timing ({'; '.join(why)}): other programs took cores from "
-            "the timed code, so these figures are noisier than usual. Close them (or wait) and grade again before "
-            "you trust a small difference.")
+    return (
+        f"warning: the machine was busy while timing ({'; '.join(why)}): other programs took cores from "
+        "the timed code, so these figures are noisier than usual. Close them (or wait) and grade again before "
+        "you trust a small difference."
+    )
 
 
 def speed_lines(timings: Timings | None) -> list[str]:
     """Everything the report says about one speed task's measurement, one string a line."""
     if timings is None:
         return []
-    return [line for line in (timing_line(timings), ratio_line(timings), roofline_line(timings),
-                              busy_line(timings)) if line]
+    return [
+        line for line in (timing_line(timings), ratio_line(timings), roofline_line(timings), busy_line(timings)) if line
+    ]
 
 
 def details(result: TaskResult) -> list[str]:

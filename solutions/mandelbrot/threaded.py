@@ -53,9 +53,13 @@ def mandelbrot(x0, y0, x1, y1, width, height, max_iters, num_threads=None):
     dx = (x1 - x0) / np.float32(width)  # float32 division, as the handout's operation order says
     dy = (y1 - y0) / np.float32(height)
     counts = np.empty((height, width), dtype=np.int32)
-    threads = [threading.Thread(target=compute_interleaved_rows,
-                                args=(x0, y0, dx, dy, width, height, max_iters, first_row, num_threads, counts))
-               for first_row in range(num_threads)]
+    threads = [
+        threading.Thread(
+            target=compute_interleaved_rows,
+            args=(x0, y0, dx, dy, width, height, max_iters, first_row, num_threads, counts),
+        )
+        for first_row in range(num_threads)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -38,8 +38,7 @@ def saxpy(a, x, y, num_threads=None):
     # Chunk boundaries: thread t takes [bounds[t], bounds[t+1]); the last chunk ends exactly at n.
     bounds = [n * t // num_threads for t in range(num_threads + 1)]
     chunks = [slice(bounds[t], bounds[t + 1]) for t in range(num_threads)]
-    threads = [threading.Thread(target=_saxpy_chunk, args=(a, x[chunk], y[chunk], result[chunk]))
-               for chunk in chunks]
+    threads = [threading.Thread(target=_saxpy_chunk, args=(a, x[chunk], y[chunk], result[chunk])) for chunk in chunks]
     for thread in threads:
         thread.start()
     for thread in threads:

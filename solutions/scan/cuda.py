@@ -266,8 +266,9 @@ def _algorithm_from_environment() -> Algorithm:
     try:
         return Algorithm(chosen)
     except ValueError:
-        raise ValueError(f"{ALGORITHM_VARIABLE}={chosen!r}: choose one of "
-                         f"{', '.join(algorithm.value for algorithm in Algorithm)}") from None
+        raise ValueError(
+            f"{ALGORITHM_VARIABLE}={chosen!r}: choose one of {', '.join(algorithm.value for algorithm in Algorithm)}"
+        ) from None
 
 
 ALGORITHM = _algorithm_from_environment()
@@ -483,8 +484,9 @@ def _look_back_state(tiles: int) -> _LookBackState:
     return _LookBackState(tiles)
 
 
-def look_back_scan_device(a, out, threads: int = LOOK_BACK_THREADS, items: int = LOOK_BACK_ITEMS,
-                          shuffles: bool = WARP_SHUFFLES):
+def look_back_scan_device(
+    a, out, threads: int = LOOK_BACK_THREADS, items: int = LOOK_BACK_ITEMS, shuffles: bool = WARP_SHUFFLES
+):
     """out[i] = a[0] + ... + a[i-1] (int32 device arrays) in one launch, by decoupled look-back; asynchronous,
     returns out. ``threads`` (a power of two, a multiple of 32 with shuffles) and ``items`` set the tile."""
     n = a.shape[0]
@@ -492,8 +494,7 @@ def look_back_scan_device(a, out, threads: int = LOOK_BACK_THREADS, items: int =
         return out
     tiles = (n + threads * items - 1) // (threads * items)
     state = _look_back_state(tiles)
-    look_back_kernel(threads, items, shuffles)[tiles, threads](a, out, state.status, state.counter,
-                                                               state.next_epoch())
+    look_back_kernel(threads, items, shuffles)[tiles, threads](a, out, state.status, state.counter, state.next_epoch())
     return out
 
 

@@ -122,11 +122,10 @@ def find_repeats(a, num_threads=None):
     bounds = _chunk_bounds(pairs, num_threads)
     counts = np.zeros(num_threads, dtype=np.int64)
     # Thread t owns pairs [bounds[t], bounds[t+1]): the elements up to bounds[t+1] inclusive.
-    windows = [a[bounds[t]:bounds[t + 1] + 1] if bounds[t] < bounds[t + 1] else a[:0] for t in range(num_threads)]
+    windows = [a[bounds[t] : bounds[t + 1] + 1] if bounds[t] < bounds[t + 1] else a[:0] for t in range(num_threads)]
     _run_threads(_chunk_repeat_count, [(windows[t], counts, t) for t in range(num_threads)])
     first_slots = np.zeros(num_threads, dtype=np.int64)  # exclusive scan of the counts
     np.cumsum(counts[:-1], out=first_slots[1:])
     out = np.empty(int(counts.sum()), dtype=np.int32)
-    _run_threads(_chunk_repeat_scatter,
-                 [(windows[t], bounds[t], first_slots[t], out) for t in range(num_threads)])
+    _run_threads(_chunk_repeat_scatter, [(windows[t], bounds[t], first_slots[t], out) for t in range(num_threads)])
     return out

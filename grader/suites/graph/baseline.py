@@ -47,6 +47,7 @@ def _distances_from_order(order, predecessors, n):
 def to_scipy(g: Graph, *rest):
     """(adjacency matrix A with A[u, v] = number of edges u->v, *rest), built once before timing."""
     from scipy.sparse import csr_matrix
+
     n = g.num_vertices
     adjacency = csr_matrix((np.ones(g.num_edges, np.float64), g.out_neighbors, g.out_offsets), shape=(n, n))
     return (adjacency, *rest)
@@ -54,6 +55,7 @@ def to_scipy(g: Graph, *rest):
 
 def bfs(adjacency, source: int) -> np.ndarray:
     from scipy.sparse.csgraph import breadth_first_order
+
     order, predecessors = breadth_first_order(adjacency, source, directed=True, return_predecessors=True)
     return _distances_from_order(order, predecessors, adjacency.shape[0])
 
@@ -61,6 +63,7 @@ def bfs(adjacency, source: int) -> np.ndarray:
 def to_scipy_pagerank(g: Graph, *rest):
     """(P, dangling mask, *rest): P[v, u] = (edges u->v) / deg(u), the column-stochastic link matrix."""
     from scipy.sparse import csr_matrix
+
     n = g.num_vertices
     out_degree = np.diff(g.out_offsets)
     dangling = out_degree == 0
@@ -89,21 +92,27 @@ def pagerank(transition, dangling, damping: float = 0.85, tol: float = 1e-7) -> 
 def graph_to_device(g: Graph) -> Graph:
     """The same Graph with its four arrays on the GPU."""
     from numba import cuda
-    return dataclasses.replace(g, out_offsets=cuda.to_device(g.out_offsets),
-                               out_neighbors=cuda.to_device(g.out_neighbors),
-                               in_offsets=cuda.to_device(g.in_offsets),
-                               in_neighbors=cuda.to_device(g.in_neighbors))
+
+    return dataclasses.replace(
+        g,
+        out_offsets=cuda.to_device(g.out_offsets),
+        out_neighbors=cuda.to_device(g.out_neighbors),
+        in_offsets=cuda.to_device(g.in_offsets),
+        in_neighbors=cuda.to_device(g.in_neighbors),
+    )
 
 
 def to_device(g: Graph, source: int):
     """Arguments of ``bfs_*_device(g, source, distance)``, all on the GPU."""
     from numba import cuda
+
     return graph_to_device(g), source, cuda.device_array(g.num_vertices, np.int32)
 
 
 def to_device_pagerank(g: Graph):
     """Arguments of ``pagerank_device(g, scores)``, all on the GPU."""
     from numba import cuda
+
     return graph_to_device(g), cuda.device_array(g.num_vertices, np.float64)
 
 

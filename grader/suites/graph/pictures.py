@@ -50,7 +50,11 @@ def pictures(context, out_dir: str) -> list[str]:
         got = _distances_or_none(context.call(variant), "bfs_hybrid", g, source)
         if isinstance(got, np.ndarray) and got.shape == expected.shape:
             written.append(save_png(os.path.join(out_dir, f"bfs_maze_{variant}.png"), as_image(got)))
-            written.append(save_heatmap(os.path.join(out_dir, f"bfs_maze_{variant}_diff.png"),
-                                        (got.astype(np.int64) - expected).reshape(side, side)))
+            written.append(
+                save_heatmap(
+                    os.path.join(out_dir, f"bfs_maze_{variant}_diff.png"),
+                    (got.astype(np.int64) - expected).reshape(side, side),
+                )
+            )
 
     return written

@@ -68,6 +68,7 @@ def mandelbrot(x0, y0, x1, y1, width, height, max_iters):
 def to_device(x0, y0, x1, y1, width, height, max_iters):
     """Arguments of ``mandelbrot_device(x0, y0, x1, y1, width, height, max_iters, out)``, ``out`` on the GPU."""
     from numba import cuda
+
     return x0, y0, x1, y1, width, height, max_iters, cuda.device_array((height, width), dtype=np.int32)
 
 

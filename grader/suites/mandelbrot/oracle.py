@@ -129,8 +129,9 @@ def excused(x0, y0, x1, y1, width: int, height: int, max_iters: int, rows=None, 
     return flags.reshape(shape)
 
 
-def expect_counts(got, x0, y0, x1, y1, width: int, height: int, max_iters: int, *, what: str,
-                  expected: np.ndarray | None = None) -> None:
+def expect_counts(
+    got, x0, y0, x1, y1, width: int, height: int, max_iters: int, *, what: str, expected: np.ndarray | None = None
+) -> None:
     """Raise :class:`Mismatch` unless ``got`` is int32[height, width], every count lies in [0, max_iters],
     and every pixel that is not :func:`excused` equals the oracle's count."""
     args = (x0, y0, x1, y1, width, height, max_iters)
@@ -141,8 +142,10 @@ def expect_counts(got, x0, y0, x1, y1, width: int, height: int, max_iters: int, 
     out_of_range = (got < 0) | (got > max_iters)
     if out_of_range.any():
         j, i = (int(k) for k in np.argwhere(out_of_range)[0])
-        raise Mismatch(f"{what}: {int(out_of_range.sum())} of {got.size} counts lie outside [0, {max_iters}]; "
-                       f"first at pixel (row {j}, column {i}): {int(got[j, i])}")
+        raise Mismatch(
+            f"{what}: {int(out_of_range.sum())} of {got.size} counts lie outside [0, {max_iters}]; "
+            f"first at pixel (row {j}, column {i}): {int(got[j, i])}"
+        )
     rows, cols = np.nonzero(got != expected)
     if rows.size == 0:
         return
@@ -152,8 +155,12 @@ def expect_counts(got, x0, y0, x1, y1, width: int, height: int, max_iters: int, 
         j, i = int(rows[0]), int(cols[0])
         spread = ""
         if rows.size > 1:
-            spread = (f"; wrong pixels span rows {int(rows.min())}-{int(rows.max())} and columns "
-                      f"{int(cols.min())}-{int(cols.max())}")
-        raise Mismatch(f"{what}: {rows.size} of {got.size} pixels differ where rounding cannot explain it "
-                       f"(the rule: grader/suites/mandelbrot/oracle.py); first at pixel (row {j}, column {i}): "
-                       f"expected count {int(expected[j, i])}, got {int(got[j, i])}{spread}")
+            spread = (
+                f"; wrong pixels span rows {int(rows.min())}-{int(rows.max())} and columns "
+                f"{int(cols.min())}-{int(cols.max())}"
+            )
+        raise Mismatch(
+            f"{what}: {rows.size} of {got.size} pixels differ where rounding cannot explain it "
+            f"(the rule: grader/suites/mandelbrot/oracle.py); first at pixel (row {j}, column {i}): "
+            f"expected count {int(expected[j, i])}, got {int(got[j, i])}{spread}"
+        )

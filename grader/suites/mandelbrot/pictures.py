@@ -59,16 +59,17 @@ def pictures(context, out_dir: str) -> list[str]:
         reference = _counts_or_none(reference_call, args)
         if reference is None:
             reference = expected_counts(args)  # no solutions/ here: the oracle's answer is the reference
-        written.append(save_png(os.path.join(out_dir, f"view{number}_reference.png"),
-                                colorize(reference, max_iters)))
+        written.append(save_png(os.path.join(out_dir, f"view{number}_reference.png"), colorize(reference, max_iters)))
         for variant, call in learner_calls.items():
             counts = _counts_or_none(call, args)
             if counts is None:
                 continue
-            written.append(save_png(os.path.join(out_dir, f"view{number}_{variant}.png"),
-                                    colorize(counts, max_iters)))
-            written.append(save_heatmap(os.path.join(out_dir, f"view{number}_{variant}_diff.png"),
-                                        counts.astype(np.int64) - reference))
+            written.append(save_png(os.path.join(out_dir, f"view{number}_{variant}.png"), colorize(counts, max_iters)))
+            written.append(
+                save_heatmap(
+                    os.path.join(out_dir, f"view{number}_{variant}_diff.png"), counts.astype(np.int64) - reference
+                )
+            )
 
     threads = list(range(1, 2 * context.cores + 1))
     speedups = {}
@@ -80,12 +81,20 @@ def pictures(context, out_dir: str) -> list[str]:
                 continue
             try:
                 speedups[f"{who}, view {number}"] = [
-                    serial / context.time(call, "mandelbrot", *args, num_threads=count) for count in threads]
+                    serial / context.time(call, "mandelbrot", *args, num_threads=count) for count in threads
+                ]
             except Mismatch:  # it failed at some thread count: grading says why; plot the others
                 continue
     if speedups:
-        written.append(save_speedup_plot(os.path.join(out_dir, "speedup_threaded.png"), threads, speedups,
-                                         f"Mandelbrot, threaded, {context.cores} cores", cores=context.cores))
+        written.append(
+            save_speedup_plot(
+                os.path.join(out_dir, "speedup_threaded.png"),
+                threads,
+                speedups,
+                f"Mandelbrot, threaded, {context.cores} cores",
+                cores=context.cores,
+            )
+        )
     written += _roofline(context, out_dir)
     return written
 
@@ -95,8 +104,9 @@ def _roofline(context, out_dir: str) -> list[str]:
     timed = [result for result in context.results if result.timings and result.timings.learner_gflops]
     if not timed:
         return []
-    benchmarks = {(task.variant, task.name): task for task in context.grader.assignment.tasks
-                  if isinstance(task, Benchmark)}
+    benchmarks = {
+        (task.variant, task.name): task for task in context.grader.assignment.tasks if isinstance(task, Benchmark)
+    }
     points = []
     for result in timed:
         task, timings = benchmarks.get((result.variant, result.task)), result.timings
@@ -104,10 +114,22 @@ def _roofline(context, out_dir: str) -> list[str]:
             continue
         intensity = task.operations / (4 * task.params["width"] * task.params["height"])
         points.append(RooflinePoint(f"yours: {result.variant} {result.task}", intensity, timings.learner_gflops))
-        points.append(RooflinePoint(f"{'reference' if timings.reference_measured else 'target'}: {result.variant} "
-                                    f"{result.task}", intensity, timings.reference_gflops))
+        points.append(
+            RooflinePoint(
+                f"{'reference' if timings.reference_measured else 'target'}: {result.variant} {result.task}",
+                intensity,
+                timings.reference_gflops,
+            )
+        )
     roof = ceilings.ceilings() if points else None
     if roof is None:
         return []
-    return [save_roofline(os.path.join(out_dir, "roofline.png"), roof.memory_bytes_per_s / 1e9,
-                          roof.flops_per_s / 1e9, points, "mandelbrot: roofline of this machine")]
+    return [
+        save_roofline(
+            os.path.join(out_dir, "roofline.png"),
+            roof.memory_bytes_per_s / 1e9,
+            roof.flops_per_s / 1e9,
+            points,
+            "mandelbrot: roofline of this machine",
+        )
+    ]

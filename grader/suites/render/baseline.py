@@ -21,8 +21,7 @@ def make_inputs(scene: str, width: int, height: int, seed: int = 0):
 
 def render(scene, width: int, height: int) -> np.ndarray:
     image = np.empty((height, width, 4), np.float32)
-    _render_serial(scene.centres, scene.radii, scene.colours, scene.alphas, scene.falloffs, scene.background,
-                   image)
+    _render_serial(scene.centres, scene.radii, scene.colours, scene.alphas, scene.falloffs, scene.background, image)
     return image
 
 
@@ -110,8 +109,7 @@ def frame_times(module: str = "solutions.render.cuda", size: int = 1024, repeats
         render(scene, width, height)
         serial = (time.perf_counter() - begin) * 1e3
         median = float(np.median(kernel))
-        print(f"{name:<11} {median:>10.3f} {end_to_end:>14.2f} {serial:>10.1f} {serial / median:>7.0f}x",
-              flush=True)
+        print(f"{name:<11} {median:>10.3f} {end_to_end:>14.2f} {serial:>10.1f} {serial / median:>7.0f}x", flush=True)
 
 
 def launch_overhead(module: str = "solutions.render.cuda", scene_name: str = "rgb", calls: int = 200) -> None:
@@ -145,8 +143,10 @@ def launch_overhead(module: str = "solutions.render.cuda", scene_name: str = "rg
     sys.addaudithook(hook)
     hooked = per_call_us()
     per_launch = {event: count // (calls + 1) for event, count in events.items() if count > calls}
-    print(f"render_device on {scene_name}: {plain:.1f} us a call without an audit hook, {hooked:.1f} us with "
-          f"a counting one; audit events a call: {per_launch}")
+    print(
+        f"render_device on {scene_name}: {plain:.1f} us a call without an audit hook, {hooked:.1f} us with "
+        f"a counting one; audit events a call: {per_launch}"
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,17 @@ def reference(scene, width: int, height: int) -> tuple[np.ndarray, np.ndarray, n
     image = np.empty((height, width, 4), np.float64)
     tolerance = np.empty((height, width, 4), np.float64)
     coverage = np.zeros((height, width), np.int32)
-    _render(scene.centres, scene.radii, scene.colours, scene.alphas, scene.falloffs, scene.background,
-            image, tolerance, coverage)
+    _render(
+        scene.centres,
+        scene.radii,
+        scene.colours,
+        scene.alphas,
+        scene.falloffs,
+        scene.background,
+        image,
+        tolerance,
+        coverage,
+    )
     return image.astype(np.float32), tolerance, coverage
 
 

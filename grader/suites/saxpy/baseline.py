@@ -32,6 +32,7 @@ def saxpy(a, x, y):
 def to_device(a, x, y):
     """Arguments of ``saxpy_device(a, x, y, result)``, all on the GPU."""
     from numba import cuda
+
     return a, cuda.to_device(x), cuda.to_device(y), cuda.device_array_like(x)
 
 

@@ -26,5 +26,11 @@ def pictures(context, out_dir: str) -> list[str]:
         return []
     roof = ceilings.ceilings()
     ceiling = roof.memory_bytes_per_s / 1e9 if roof is not None else None
-    return [save_bandwidth_chart(os.path.join(out_dir, "bandwidth.png"), rates, ceiling,
-                                 f"SAXPY: GB/s against this machine's memory ({context.cores} cores)")]
+    return [
+        save_bandwidth_chart(
+            os.path.join(out_dir, "bandwidth.png"),
+            rates,
+            ceiling,
+            f"SAXPY: GB/s against this machine's memory ({context.cores} cores)",
+        )
+    ]

@@ -54,7 +54,7 @@ def exclusive_scan(a):
 
 def find_repeats(a):
     out = np.empty(max(a.size - 1, 0), dtype=np.int32)
-    return out[:_repeats_loop(a, out)].copy()
+    return out[: _repeats_loop(a, out)].copy()
 
 
 # -- numpy peers ---------------------------------------------------------------------------------------------
@@ -74,6 +74,7 @@ def numpy_find_repeats(a):
 def to_device_scan(a):
     """Arguments of ``exclusive_scan_device(a, out)``, on the GPU."""
     from numba import cuda
+
     return cuda.to_device(a), cuda.device_array(a.size, dtype=np.int32)
 
 
@@ -84,8 +85,12 @@ def from_device_scan(args, returned):
 def to_device_repeats(a):
     """Arguments of ``find_repeats_device(a, out, count)``, on the GPU."""
     from numba import cuda
-    return (cuda.to_device(a), cuda.device_array(max(a.size - 1, 0), dtype=np.int32),
-            cuda.device_array(1, dtype=np.int32))
+
+    return (
+        cuda.to_device(a),
+        cuda.device_array(max(a.size - 1, 0), dtype=np.int32),
+        cuda.device_array(1, dtype=np.int32),
+    )
 
 
 def from_device_repeats(args, returned):
@@ -109,6 +114,7 @@ def cupy_exclusive_scan(a, out):
         np.cumsum(a, dtype=np.int32, out=out)
         return out
     import cupy
+
     return cupy.cumsum(a, dtype=cupy.int32, out=out)
 
 
