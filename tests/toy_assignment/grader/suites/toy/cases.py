@@ -27,8 +27,7 @@ class ToyCase:
 
 
 def cases(profile: Profile):
-    return st.builds(ToyCase, n=array_lengths(100_000), num_threads=thread_counts(),
-                     seed=st.integers(0, 2**32 - 1))
+    return st.builds(ToyCase, n=array_lengths(100_000), num_threads=thread_counts(), seed=st.integers(0, 2**32 - 1))
 
 
 def edge_cases(profile: Profile) -> list[ToyCase]:
