@@ -36,8 +36,13 @@ def sample(strategy, count: int = SAMPLE) -> list:
     drawn = []
 
     @seed(15)
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def collect(case):
         drawn.append(case)
@@ -84,91 +89,130 @@ THREADS = Parameter("num_threads", _threads, edges=THREAD_COUNTS)
 
 def mandelbrot_table(profile: Profile) -> tuple[Parameter, ...]:
     side, cap = (40, 128) if profile.simulated else (200, 512)
-    return (Parameter("width", lambda c: c.width, edges=(1,), low=1, high=side),
-            Parameter("height", lambda c: c.height, edges=(1,), low=1, high=side),
-            Parameter("max_iters", lambda c: c.max_iters, edges=(1, 2, 31) if profile.simulated
-                      else (1, 2, 255, 256, 257, 512), low=1, high=cap),
-            Parameter("window width sign (x1 - x0)", lambda c: np.sign(c.x1 - c.x0), edges=(-1.0, 0.0, 1.0)),
-            Parameter("window height sign (y1 - y0)", lambda c: np.sign(c.y1 - c.y0), edges=(-1.0, 0.0, 1.0)),
-            THREADS)
+    return (
+        Parameter("width", lambda c: c.width, edges=(1,), low=1, high=side),
+        Parameter("height", lambda c: c.height, edges=(1,), low=1, high=side),
+        Parameter(
+            "max_iters",
+            lambda c: c.max_iters,
+            edges=(1, 2, 31) if profile.simulated else (1, 2, 255, 256, 257, 512),
+            low=1,
+            high=cap,
+        ),
+        Parameter("window width sign (x1 - x0)", lambda c: np.sign(c.x1 - c.x0), edges=(-1.0, 0.0, 1.0)),
+        Parameter("window height sign (y1 - y0)", lambda c: np.sign(c.y1 - c.y0), edges=(-1.0, 0.0, 1.0)),
+        THREADS,
+    )
 
 
 def saxpy_table(profile: Profile) -> tuple[Parameter, ...]:
     top = saxpy.max_length(profile)
-    return (Parameter("n", lambda c: c.n, edges=(0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 256, 257, 1025), low=0,
-                      high=0.9 * top),
-            Parameter("a", lambda c: c.a, edges=(0.0, 1.0, -1.0), low=-1e5, high=1e5),
-            Parameter("scale of x, y", lambda c: c.scale, edges=(1e-3, 1.0, 1e3, 1e6)),
-            THREADS)
+    return (
+        Parameter("n", lambda c: c.n, edges=(0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 256, 257, 1025), low=0, high=0.9 * top),
+        Parameter("a", lambda c: c.a, edges=(0.0, 1.0, -1.0), low=-1e5, high=1e5),
+        Parameter("scale of x, y", lambda c: c.scale, edges=(1e-3, 1.0, 1e3, 1e6)),
+        THREADS,
+    )
 
 
 def scan_table(profile: Profile) -> tuple[Parameter, ...]:
     top = scan.max_length(profile)
-    return (Parameter("n", lambda c: c.n, edges=(0, 1, 2, 3, 5, 7, 31, 32, 33, 63, 64, 65, 255, 256, 257, 1025),
-                      low=0, high=0.9 * top),
-            Parameter("kind of values", lambda c: c.kind, edges=scan.KINDS),
-            THREADS)
+    return (
+        Parameter(
+            "n",
+            lambda c: c.n,
+            edges=(0, 1, 2, 3, 5, 7, 31, 32, 33, 63, 64, 65, 255, 256, 257, 1025),
+            low=0,
+            high=0.9 * top,
+        ),
+        Parameter("kind of values", lambda c: c.kind, edges=scan.KINDS),
+        THREADS,
+    )
 
 
 def render_table(profile: Profile) -> tuple[Parameter, ...]:
     side = 17 if profile.simulated else 100
     most = 2_100 if profile.simulated else render.CROWD
-    return (Parameter("width", lambda c: c.width, edges=(1, 16, 17), low=1, high=side),
-            Parameter("height", lambda c: c.height, edges=(1, 16, 17), low=1, high=side),
-            Parameter("circles", lambda c: c.circles, edges=(0, 1, 2, 300), low=0, high=most),
-            Parameter("largest |centre|", _scene_values("centres", lambda a: np.abs(a).max()), low=0.6,
-                      high=100.0),
-            Parameter("largest radius", _scene_values("radii", np.max), high=100.0),
-            Parameter("smallest radius", _scene_values("radii", np.min), low=0.5 / side),  # under a pixel
-            Parameter("smallest alpha", _scene_values("alphas", np.min), edges=(0.0,)),
-            Parameter("largest alpha", _scene_values("alphas", np.max), edges=(0.5, 1.0)),
-            Parameter("largest falloff", _scene_values("falloffs", np.max), edges=(0.0, 64.0)),
-            Parameter("background alpha", _background_alpha, edges=(0.0, 0.5, 1.0), low=0.0, high=1.0),
-            Parameter("background red", lambda c: c.background[0], low=0.0, high=1.0),
-            THREADS)
+    return (
+        Parameter("width", lambda c: c.width, edges=(1, 16, 17), low=1, high=side),
+        Parameter("height", lambda c: c.height, edges=(1, 16, 17), low=1, high=side),
+        Parameter("circles", lambda c: c.circles, edges=(0, 1, 2, 300), low=0, high=most),
+        Parameter("largest |centre|", _scene_values("centres", lambda a: np.abs(a).max()), low=0.6, high=100.0),
+        Parameter("largest radius", _scene_values("radii", np.max), high=100.0),
+        Parameter("smallest radius", _scene_values("radii", np.min), low=0.5 / side),  # under a pixel
+        Parameter("smallest alpha", _scene_values("alphas", np.min), edges=(0.0,)),
+        Parameter("largest alpha", _scene_values("alphas", np.max), edges=(0.5, 1.0)),
+        Parameter("largest falloff", _scene_values("falloffs", np.max), edges=(0.0, 64.0)),
+        Parameter("background alpha", _background_alpha, edges=(0.0, 0.5, 1.0), low=0.0, high=1.0),
+        Parameter("background red", lambda c: c.background[0], low=0.0, high=1.0),
+        THREADS,
+    )
 
 
 def graph_table(profile: Profile, pagerank: bool) -> tuple[Parameter, ...]:
-    vertices = Parameter("vertices", lambda c: _graph(c).num_vertices, edges=(0, 1, 2) if pagerank else (1, 2),
-                         low=0 if pagerank else 1, high=0.7 * graph.max_vertices(profile))
+    vertices = Parameter(
+        "vertices",
+        lambda c: _graph(c).num_vertices,
+        edges=(0, 1, 2) if pagerank else (1, 2),
+        low=0 if pagerank else 1,
+        high=0.7 * graph.max_vertices(profile),
+    )
     edges = Parameter("edges", lambda c: _graph(c).num_edges, edges=(0,), low=0, high=30)
     kinds = Parameter("kind", lambda c: c.kind, edges=graph.KINDS)
     if not pagerank:
-        source = Parameter("source position (0 first, 1 last)",
-                           lambda c: c.source_vertex(_graph(c)) / max(_graph(c).num_vertices - 1, 1),
-                           edges=(0.0, 1.0))
+        source = Parameter(
+            "source position (0 first, 1 last)",
+            lambda c: c.source_vertex(_graph(c)) / max(_graph(c).num_vertices - 1, 1),
+            edges=(0.0, 1.0),
+        )
         return vertices, edges, kinds, source, THREADS
     top = 0.6 if profile.simulated else 0.99
-    return (vertices, edges, kinds,
-            Parameter("damping", lambda c: c.damping, edges=(0.0, graph.DAMPING) + (() if profile.simulated
-                                                                                    else (0.99,)),
-                      low=0.0, high=top),
-            Parameter("tol", lambda c: c.tol, edges=(graph.TOL, 1e-2) + (() if profile.simulated else (1e-10,)),
-                      low=1e-6 if profile.simulated else 1e-10, high=1e-3),
-            Parameter("defaults passed by omission", lambda c: c.default_pagerank, edges=(True, False)),
-            THREADS)
+    return (
+        vertices,
+        edges,
+        kinds,
+        Parameter(
+            "damping",
+            lambda c: c.damping,
+            edges=(0.0, graph.DAMPING) + (() if profile.simulated else (0.99,)),
+            low=0.0,
+            high=top,
+        ),
+        Parameter(
+            "tol",
+            lambda c: c.tol,
+            edges=(graph.TOL, 1e-2) + (() if profile.simulated else (1e-10,)),
+            low=1e-6 if profile.simulated else 1e-10,
+            high=1e-3,
+        ),
+        Parameter("defaults passed by omission", lambda c: c.default_pagerank, edges=(True, False)),
+        THREADS,
+    )
 
 
 # (assignment, profile, strategy, edge cases, table)
-TABLES = [
-    ("mandelbrot", profile, mandelbrot.cases, mandelbrot.edge_cases, mandelbrot_table(profile))
-    for profile in (CPU, SIMULATOR)
-] + [
-    ("saxpy", profile, saxpy.cases, saxpy.edge_cases, saxpy_table(profile)) for profile in (CPU, SIMULATOR)
-] + [
-    ("scan", profile, scan.cases, scan.edge_cases, scan_table(profile)) for profile in (CPU, SIMULATOR)
-] + [
-    ("render", profile, render.cases, render.edge_cases, render_table(profile)) for profile in (CPU, SIMULATOR)
-] + [
-    ("graph bfs", profile, graph.cases, graph.edge_cases, graph_table(profile, False)) for profile in (CPU, SIMULATOR)
-] + [
-    ("graph pagerank", profile, graph.pagerank_cases, graph.pagerank_edge_cases, graph_table(profile, True))
-    for profile in (CPU, SIMULATOR)
-]
+TABLES = (
+    [
+        ("mandelbrot", profile, mandelbrot.cases, mandelbrot.edge_cases, mandelbrot_table(profile))
+        for profile in (CPU, SIMULATOR)
+    ]
+    + [("saxpy", profile, saxpy.cases, saxpy.edge_cases, saxpy_table(profile)) for profile in (CPU, SIMULATOR)]
+    + [("scan", profile, scan.cases, scan.edge_cases, scan_table(profile)) for profile in (CPU, SIMULATOR)]
+    + [("render", profile, render.cases, render.edge_cases, render_table(profile)) for profile in (CPU, SIMULATOR)]
+    + [
+        ("graph bfs", profile, graph.cases, graph.edge_cases, graph_table(profile, False))
+        for profile in (CPU, SIMULATOR)
+    ]
+    + [
+        ("graph pagerank", profile, graph.pagerank_cases, graph.pagerank_edge_cases, graph_table(profile, True))
+        for profile in (CPU, SIMULATOR)
+    ]
+)
 
 
-@pytest.mark.parametrize("name, profile, strategy, edge_cases, table", TABLES,
-                         ids=[f"{name}-{profile.name}" for name, profile, *_ in TABLES])
+@pytest.mark.parametrize(
+    "name, profile, strategy, edge_cases, table", TABLES, ids=[f"{name}-{profile.name}" for name, profile, *_ in TABLES]
+)
 def test_every_documented_parameter_is_drawn_across_its_range(name, profile, strategy, edge_cases, table):
     cases = list(edge_cases(profile)) + sample(strategy(profile))
     for parameter in table:
@@ -179,11 +223,13 @@ def test_every_documented_parameter_is_drawn_across_its_range(name, profile, str
         assert not missing, f"{name} ({profile.name}): {parameter.name} never takes {missing}"
         numbers = [value for value in values if isinstance(value, (int, float)) and value is not None]
         if parameter.low is not None:
-            assert min(numbers) <= parameter.low, f"{name} ({profile.name}): {parameter.name} never reaches " \
-                                                  f"{parameter.low} (smallest {min(numbers)})"
+            assert min(numbers) <= parameter.low, (
+                f"{name} ({profile.name}): {parameter.name} never reaches {parameter.low} (smallest {min(numbers)})"
+            )
         if parameter.high is not None:
-            assert max(numbers) >= parameter.high, f"{name} ({profile.name}): {parameter.name} never reaches " \
-                                                   f"{parameter.high} (largest {max(numbers)})"
+            assert max(numbers) >= parameter.high, (
+                f"{name} ({profile.name}): {parameter.name} never reaches {parameter.high} (largest {max(numbers)})"
+            )
 
 
 def _most_circles_on_one_tile(case, tile: int = 32) -> int:

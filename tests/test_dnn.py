@@ -79,15 +79,22 @@ def _torch_float32(function: str):
     """torch's own float32 CPU operators behind the learner's signatures."""
 
     def layernorm(x, weight, bias, eps):
-        y, mean, rstd = torch.native_layer_norm(torch.from_numpy(x), (x.shape[1],), torch.from_numpy(weight),
-                                                torch.from_numpy(bias), eps)
+        y, mean, rstd = torch.native_layer_norm(
+            torch.from_numpy(x), (x.shape[1],), torch.from_numpy(weight), torch.from_numpy(bias), eps
+        )
         return y.numpy(), mean[:, 0].numpy(), rstd[:, 0].numpy()
 
     def layernorm_backward(dy, x, weight, mean, rstd):
         grads = torch.ops.aten.native_layer_norm_backward(
-            torch.from_numpy(dy), torch.from_numpy(x), (x.shape[1],), torch.from_numpy(mean)[:, None],
-            torch.from_numpy(rstd)[:, None], torch.from_numpy(weight), torch.zeros_like(torch.from_numpy(weight)),
-            (True, True, True))
+            torch.from_numpy(dy),
+            torch.from_numpy(x),
+            (x.shape[1],),
+            torch.from_numpy(mean)[:, None],
+            torch.from_numpy(rstd)[:, None],
+            torch.from_numpy(weight),
+            torch.zeros_like(torch.from_numpy(weight)),
+            (True, True, True),
+        )
         return tuple(g.numpy() for g in grads)
 
     def attention(q, k, v, causal):
@@ -159,18 +166,25 @@ def _dropped_dweight(dy, x, weight, mean, rstd):
 
 
 WRONG = {
-    "layernorm": {"one-pass variance": _one_pass_variance, "unbiased variance": _unbiased_variance,
-                  "no eps": _no_eps},
-    "layernorm_backward": {"dx without weight": _planted_module("dnn_backward_drops_weight").layernorm_backward,
-                           "dweight without xhat": _dropped_dweight},
-    "attention": {"unshifted softmax": _planted_module("dnn_unshifted_softmax").attention,
-                  "causal mask missing on the last tile": _planted_module("dnn_causal_last_tile").attention,
-                  "no 1/sqrt(dim)": lambda q, k, v, causal: _torch_float32("attention")(
-                      q * np.float32(np.sqrt(q.shape[-1])), k, v, causal)},
-    "conv2d": {"padding off by one": _planted_module("dnn_padding_off_by_one").conv2d,
-               "float64 result": _planted_module("dnn_wrong_dtype").conv2d,
-               "bias dropped": lambda x, w, bias, stride, padding: _torch_float32("conv2d")(
-                   x, w, np.zeros_like(bias), stride, padding)},
+    "layernorm": {"one-pass variance": _one_pass_variance, "unbiased variance": _unbiased_variance, "no eps": _no_eps},
+    "layernorm_backward": {
+        "dx without weight": _planted_module("dnn_backward_drops_weight").layernorm_backward,
+        "dweight without xhat": _dropped_dweight,
+    },
+    "attention": {
+        "unshifted softmax": _planted_module("dnn_unshifted_softmax").attention,
+        "causal mask missing on the last tile": _planted_module("dnn_causal_last_tile").attention,
+        "no 1/sqrt(dim)": lambda q, k, v, causal: _torch_float32("attention")(
+            q * np.float32(np.sqrt(q.shape[-1])), k, v, causal
+        ),
+    },
+    "conv2d": {
+        "padding off by one": _planted_module("dnn_padding_off_by_one").conv2d,
+        "float64 result": _planted_module("dnn_wrong_dtype").conv2d,
+        "bias dropped": lambda x, w, bias, stride, padding: _torch_float32("conv2d")(
+            x, w, np.zeros_like(bias), stride, padding
+        ),
+    },
 }
 
 
@@ -185,8 +199,10 @@ def test_the_edge_cases_catch_wrong_implementations(function, mistake):
 
 def test_an_input_modified_in_place_is_caught_in_process_too():
     with pytest.raises(Mismatch, match="modified its input"):
-        tasks.check_layernorm(LocalCall(_planted_module("dnn_mutates_input").layernorm),
-                              cases.LayerNormCase(3, 5, 1e-5, cases.Rows.NORMAL, 1.0, seed=1))
+        tasks.check_layernorm(
+            LocalCall(_planted_module("dnn_mutates_input").layernorm),
+            cases.LayerNormCase(3, 5, 1e-5, cases.Rows.NORMAL, 1.0, seed=1),
+        )
 
 
 # -- the reference solutions ---------------------------------------------------------------------------------
@@ -194,8 +210,10 @@ def test_an_input_modified_in_place_is_caught_in_process_too():
 @pytest.mark.parametrize("function", tasks.FUNCTIONS)
 def test_threaded_solution_passes_the_edge_cases_for_any_thread_count(function, num_threads):
     check, _, edges = tasks.CHECKS[function]
-    call = LocalCall(lambda *args, **kwargs: getattr(threaded_solution, function)(
-        *args, **{**kwargs, "num_threads": num_threads}), variant="threaded")
+    call = LocalCall(
+        lambda *args, **kwargs: getattr(threaded_solution, function)(*args, **{**kwargs, "num_threads": num_threads}),
+        variant="threaded",
+    )
     for case in edges(CPU):
         check(call, case)
 
@@ -284,11 +302,22 @@ PLANTED_VERDICTS = {
 @pytest.mark.parametrize("planted", list(PLANTED_VERDICTS))
 def test_planted_submissions_fail_the_task_they_break(grader, tmp_path, planted):
     task, message = PLANTED_VERDICTS[planted]
-    run = grader("dnn", "--variant", "threaded", "--quick", "--submission", _submission(tmp_path, planted),
-                 "--seed", "4", "--examples", "3")
+    run = grader(
+        "dnn",
+        "--variant",
+        "threaded",
+        "--quick",
+        "--submission",
+        _submission(tmp_path, planted),
+        "--seed",
+        "4",
+        "--examples",
+        "3",
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
-    failed = {found.group(1) for found in re.finditer(r"^FAIL\s+threaded\s+(.+?)\s+\d+(?:\.\d+)?/\d+$", run.stdout,
-                                                      re.M)}
+    failed = {
+        found.group(1) for found in re.finditer(r"^FAIL\s+threaded\s+(.+?)\s+\d+(?:\.\d+)?/\d+$", run.stdout, re.M)
+    }
     assert failed == {task, "attention memory"} - {None}, run.stdout
     assert message in run.stdout, run.stdout

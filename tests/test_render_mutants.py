@@ -61,8 +61,16 @@ def test_an_opaque_start_is_caught_by_backgrounds_with_alpha_below_one():
 
 @pytest.mark.slow
 def test_the_grader_fails_a_fixed_tile_capacity_end_to_end(grader):
-    run = grader("render", "--variant", "threaded", "--quick", "--seed", "1",
-                 "--submission", str(PLANTED / "render_tile_capacity"))
+    run = grader(
+        "render",
+        "--variant",
+        "threaded",
+        "--quick",
+        "--seed",
+        "1",
+        "--submission",
+        str(PLANTED / "render_tile_capacity"),
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert "FAIL  threaded  correctness" in run.stdout and "circles covering it" in run.stdout

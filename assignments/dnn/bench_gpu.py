@@ -45,24 +45,30 @@ def main() -> None:
     package = "solutions" if args.solutions else "assignments"
     kernels = importlib.import_module(f"{package}.dnn.cuda")
     print(f"{torch.cuda.get_device_name()}: {package}/dnn/cuda.py against torch {torch.__version__}")
-    answers = {"layernorm": (oracle.layernorm, oracle.layernorm_tolerance),
-               "layernorm_backward": (oracle.layernorm_backward, oracle.layernorm_backward_tolerance),
-               "attention": (oracle.attention, oracle.attention_tolerance),
-               "conv2d": (oracle.conv2d, oracle.conv2d_tolerance)}
-    checked = {"layernorm": {"rows": 4097, "features": 1023},
-               "layernorm_backward": {"rows": 4097, "features": 1023},
-               "attention": {"heads": 3, "seq": 1025, "dim": 64, "causal": True},
-               "conv2d": {"n": 3, "c_in": 17, "c_out": 33, "size": 29, "kernel": 3, "stride": 2, "padding": 2}}
+    answers = {
+        "layernorm": (oracle.layernorm, oracle.layernorm_tolerance),
+        "layernorm_backward": (oracle.layernorm_backward, oracle.layernorm_backward_tolerance),
+        "attention": (oracle.attention, oracle.attention_tolerance),
+        "conv2d": (oracle.conv2d, oracle.conv2d_tolerance),
+    }
+    checked = {
+        "layernorm": {"rows": 4097, "features": 1023},
+        "layernorm_backward": {"rows": 4097, "features": 1023},
+        "attention": {"heads": 3, "seq": 1025, "dim": 64, "causal": True},
+        "conv2d": {"n": 3, "c_in": 17, "c_out": 33, "size": 29, "kernel": 3, "stride": 2, "padding": 2},
+    }
     for function in tasks.FUNCTIONS:
         maker = getattr(baseline, f"make_{function}_inputs")
         inputs = maker(**checked[function])
         got = getattr(kernels, function)(*inputs)
         answer, bound = answers[function]
-        pairs = zip(got, answer(*inputs), bound(*inputs)) if isinstance(got, tuple) else \
-            [(got, answer(*inputs), bound(*inputs))]
+        pairs = (
+            zip(got, answer(*inputs), bound(*inputs))
+            if isinstance(got, tuple)
+            else [(got, answer(*inputs), bound(*inputs))]
+        )
         worst = max(float(np.max(np.abs(g.astype(np.float64) - e) / b)) for g, e, b in pairs)
-        print(f"  {function:<19} {checked[function]}: error / tolerance {worst:.3g}"
-              + ("" if worst < 1 else "  WRONG"))
+        print(f"  {function:<19} {checked[function]}: error / tolerance {worst:.3g}" + ("" if worst < 1 else "  WRONG"))
 
         params = tasks.GPU_SIZES[function]
         host = maker(**params)
@@ -75,8 +81,10 @@ def main() -> None:
             rate = f"{cost['work'][1] / mine / 1e12:.2f} TFLOP/s vs {cost['work'][1] / theirs / 1e12:.2f}"
         else:
             rate = f"{cost['bytes_moved'] / mine / 1e9:.0f} GB/s vs {cost['bytes_moved'] / theirs / 1e9:.0f}"
-        print(f"  {'':<19} {params}: yours {mine * 1e3:.3f} ms, torch {theirs * 1e3:.3f} ms "
-              f"({mine / theirs:.2f}x torch's time; {rate})")
+        print(
+            f"  {'':<19} {params}: yours {mine * 1e3:.3f} ms, torch {theirs * 1e3:.3f} ms "
+            f"({mine / theirs:.2f}x torch's time; {rate})"
+        )
         del device_args
         cuda.current_context().deallocations.clear()
 

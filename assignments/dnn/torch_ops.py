@@ -23,8 +23,9 @@ from . import threaded  # noqa: F401  (your CPU kernels)
 
 
 @torch.library.custom_op("dnn::layernorm", mutates_args=())
-def layernorm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-              eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def layernorm(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(y, mean, rstd) of float32 x[rows, features], computed by threaded.layernorm."""
     # TODO (1 of 6): numpy views of the inputs (x.detach().contiguous().numpy()), threaded.layernorm, and the
     # three results back as tensors with torch.from_numpy (no copies).
@@ -38,8 +39,9 @@ def _(x, weight, bias, eps):
 
 
 @torch.library.custom_op("dnn::layernorm_backward", mutates_args=())
-def layernorm_backward(dy: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, mean: torch.Tensor,
-                       rstd: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def layernorm_backward(
+    dy: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, mean: torch.Tensor, rstd: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(dx, dweight, dbias), computed by threaded.layernorm_backward."""
     # TODO (3 of 6): as layernorm's body; and a register_fake for this operator too (dx like x, dweight and
     # dbias like weight).

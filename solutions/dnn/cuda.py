@@ -83,8 +83,11 @@ def layernorm_device(x, weight, bias, eps, y, mean, rstd):
 def layernorm(x, weight, bias, eps):
     """(y, mean, rstd) as in threaded.py: copy in, launch, copy out."""
     rows = x.shape[0]
-    y, mean, rstd = (cuda.device_array_like(x), cuda.device_array(rows, np.float32),
-                     cuda.device_array(rows, np.float32))
+    y, mean, rstd = (
+        cuda.device_array_like(x),
+        cuda.device_array(rows, np.float32),
+        cuda.device_array(rows, np.float32),
+    )
     layernorm_device(cuda.to_device(x), cuda.to_device(weight), cuda.to_device(bias), eps, y, mean, rstd)
     return y.copy_to_host(), mean.copy_to_host(), rstd.copy_to_host()
 
@@ -149,16 +152,20 @@ def layernorm_backward_device(dy, x, weight, mean, rstd, dx, dweight, dbias):
         partial_dweight = cuda.device_array((chunks, features), np.float32)
         partial_dbias = cuda.device_array((chunks, features), np.float32)
         feature_blocks = (features + THREADS - 1) // THREADS
-        _layernorm_dparams_partial_kernel[(feature_blocks, chunks), THREADS](dy, x, mean, rstd, ROWS_PER_CHUNK,
-                                                                              partial_dweight, partial_dbias)
+        _layernorm_dparams_partial_kernel[(feature_blocks, chunks), THREADS](
+            dy, x, mean, rstd, ROWS_PER_CHUNK, partial_dweight, partial_dbias
+        )
         _sum_chunks_kernel[feature_blocks, THREADS](partial_dweight, partial_dbias, dweight, dbias)
     return dx, dweight, dbias
 
 
 def layernorm_backward(dy, x, weight, mean, rstd):
     features = x.shape[1]
-    dx, dweight, dbias = (cuda.device_array_like(x), cuda.device_array(features, np.float32),
-                          cuda.device_array(features, np.float32))
+    dx, dweight, dbias = (
+        cuda.device_array_like(x),
+        cuda.device_array(features, np.float32),
+        cuda.device_array(features, np.float32),
+    )
     layernorm_backward_device(*(cuda.to_device(a) for a in (dy, x, weight, mean, rstd)), dx, dweight, dbias)
     return dx.copy_to_host(), dweight.copy_to_host(), dbias.copy_to_host()
 
@@ -265,7 +272,9 @@ def conv2d_device(x, w, bias, stride, padding, out):
 def conv2d(x, w, bias, stride, padding):
     n, _, height, width = x.shape
     c_out, _, kh, kw = w.shape
-    out = cuda.device_array((n, c_out, conv_output_size(height, kh, stride, padding),
-                             conv_output_size(width, kw, stride, padding)), dtype=np.float32)
+    out = cuda.device_array(
+        (n, c_out, conv_output_size(height, kh, stride, padding), conv_output_size(width, kw, stride, padding)),
+        dtype=np.float32,
+    )
     conv2d_device(cuda.to_device(x), cuda.to_device(w), cuda.to_device(bias), stride, padding, out)
     return out.copy_to_host()

@@ -79,8 +79,13 @@ def layernorm(x, weight, bias, eps, num_threads=None):
     y = np.empty_like(x)
     mean = np.empty(rows, dtype=np.float32)
     rstd = np.empty(rows, dtype=np.float32)
-    run_threads(_layernorm_rows, [(x, weight, bias, np.float32(eps), y, mean, rstd, start, stop)
-                                  for start, stop in chunk_bounds(rows, _threads(num_threads))])
+    run_threads(
+        _layernorm_rows,
+        [
+            (x, weight, bias, np.float32(eps), y, mean, rstd, start, stop)
+            for start, stop in chunk_bounds(rows, _threads(num_threads))
+        ],
+    )
     return y, mean, rstd
 
 
@@ -117,8 +122,13 @@ def layernorm_backward(dy, x, weight, mean, rstd, num_threads=None):
     dx = np.empty_like(x)
     partial_dweight = np.zeros((len(parts), features), dtype=np.float32)
     partial_dbias = np.zeros((len(parts), features), dtype=np.float32)
-    run_threads(_layernorm_backward_rows, [(dy, x, weight, mean, rstd, dx, partial_dweight[t], partial_dbias[t],
-                                            start, stop) for t, (start, stop) in enumerate(parts)])
+    run_threads(
+        _layernorm_backward_rows,
+        [
+            (dy, x, weight, mean, rstd, dx, partial_dweight[t], partial_dbias[t], start, stop)
+            for t, (start, stop) in enumerate(parts)
+        ],
+    )
     return dx, partial_dweight.sum(axis=0, dtype=np.float32), partial_dbias.sum(axis=0, dtype=np.float32)
 
 
@@ -259,8 +269,10 @@ def conv2d(x, w, bias, stride, padding, num_threads=None):
     w_out = conv_output_size(width, kw, stride, padding)
     threads = _threads(num_threads)
     columns = np.empty((n, c_in * kh * kw, h_out * w_out), dtype=np.float32)
-    run_threads(_im2col_images, [(x, kh, kw, int(stride), int(padding), columns, start, stop)
-                                 for start, stop in chunk_bounds(n, threads)])
+    run_threads(
+        _im2col_images,
+        [(x, kh, kw, int(stride), int(padding), columns, start, stop) for start, stop in chunk_bounds(n, threads)],
+    )
     out = np.empty((n, c_out, h_out * w_out), dtype=np.float32)
     weights = np.ascontiguousarray(w.reshape(c_out, c_in * kh * kw))
     run_threads(_matmul_items, [(weights, bias, columns, out, t, threads) for t in range(threads)])

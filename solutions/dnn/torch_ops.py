@@ -51,13 +51,15 @@ def _gpu():
 
 # -- layernorm -------------------------------------------------------------------------------------------------
 @torch.library.custom_op(f"{NAMESPACE}::layernorm", mutates_args=())
-def layernorm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-              eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def layernorm(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(y, mean, rstd) of float32 x[rows, features], as threaded.layernorm."""
     if x.is_cuda:
         y, mean, rstd = torch.empty_like(x), x.new_empty(x.shape[0]), x.new_empty(x.shape[0])
-        _gpu().layernorm_device(_device(x), _device(weight), _device(bias), eps, _device(y), _device(mean),
-                                _device(rstd))
+        _gpu().layernorm_device(
+            _device(x), _device(weight), _device(bias), eps, _device(y), _device(mean), _device(rstd)
+        )
         return y, mean, rstd
     return tuple(torch.from_numpy(a) for a in threaded.layernorm(_host(x), _host(weight), _host(bias), eps))
 
@@ -68,15 +70,17 @@ def _(x, weight, bias, eps):
 
 
 @torch.library.custom_op(f"{NAMESPACE}::layernorm_backward", mutates_args=())
-def layernorm_backward(dy: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, mean: torch.Tensor,
-                       rstd: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def layernorm_backward(
+    dy: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, mean: torch.Tensor, rstd: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(dx, dweight, dbias), as threaded.layernorm_backward."""
     if x.is_cuda:
         dx, dweight, dbias = torch.empty_like(x), weight.new_empty(weight.shape), weight.new_empty(weight.shape)
         _gpu().layernorm_backward_device(*(_device(t) for t in (dy, x, weight, mean, rstd, dx, dweight, dbias)))
         return dx, dweight, dbias
-    return tuple(torch.from_numpy(a) for a in threaded.layernorm_backward(*(_host(t) for t in (dy, x, weight, mean,
-                                                                                               rstd))))
+    return tuple(
+        torch.from_numpy(a) for a in threaded.layernorm_backward(*(_host(t) for t in (dy, x, weight, mean, rstd)))
+    )
 
 
 @layernorm_backward.register_fake

@@ -80,8 +80,9 @@ def start_at(distance, frontier, source):
 
 # --------------------------------------------------------------------------------------------- BFS kernels
 @cuda.jit(cache=True)
-def top_down_kernel(out_offsets, out_neighbors, in_offsets, frontier, frontier_size, distance, level,
-                    next_frontier, counters):
+def top_down_kernel(
+    out_offsets, out_neighbors, in_offsets, frontier, frontier_size, distance, level, next_frontier, counters
+):
     """One warp per frontier vertex; a lane that wins the CAS appends the neighbour to ``next_frontier``."""
     partial = cuda.shared.array(THREADS, int64)
     warp = cuda.grid(1) // LANES
@@ -179,13 +180,22 @@ def bfs_device_levels(g: Graph, source: int, distance, mode: int) -> None:
         counters.copy_to_device(zero_counters)
         if bottom_up:
             clear_bits[blocks_for(words), THREADS](next_bits)
-            bottom_up_kernel[blocks_for(n), THREADS](g.out_offsets, g.in_offsets, g.in_neighbors,
-                                                     frontier_bits, next_bits, distance, level, counters)
+            bottom_up_kernel[blocks_for(n), THREADS](
+                g.out_offsets, g.in_offsets, g.in_neighbors, frontier_bits, next_bits, distance, level, counters
+            )
             frontier_bits, next_bits = next_bits, frontier_bits
         else:
             top_down_kernel[blocks_for(frontier_size * LANES), THREADS](
-                g.out_offsets, g.out_neighbors, g.in_offsets, frontier, frontier_size, distance, level,
-                next_frontier, counters)
+                g.out_offsets,
+                g.out_neighbors,
+                g.in_offsets,
+                frontier,
+                frontier_size,
+                distance,
+                level,
+                next_frontier,
+                counters,
+            )
             frontier, next_frontier = next_frontier, frontier
         frontier_size, frontier_out_edges, found_in_edges = (int(c) for c in counters.copy_to_host())
         unvisited_in_edges -= found_in_edges
@@ -194,8 +204,8 @@ def bfs_device_levels(g: Graph, source: int, distance, mode: int) -> None:
 
 def degree_of(g: Graph, v: int) -> tuple[int, int]:
     """(out-degree, in-degree) of one vertex, read from the device offsets (4 numbers)."""
-    out_pair = g.out_offsets[v:v + 2].copy_to_host()
-    in_pair = g.in_offsets[v:v + 2].copy_to_host()
+    out_pair = g.out_offsets[v : v + 2].copy_to_host()
+    in_pair = g.in_offsets[v : v + 2].copy_to_host()
     return int(out_pair[1] - out_pair[0]), int(in_pair[1] - in_pair[0])
 
 
@@ -214,8 +224,13 @@ def bfs_hybrid_device(g: Graph, source: int, distance) -> None:
 
 def on_device(g: Graph) -> Graph:
     """The same graph with its four arrays copied to the GPU."""
-    return Graph(cuda.to_device(g.out_offsets), cuda.to_device(g.out_neighbors), cuda.to_device(g.in_offsets),
-                 cuda.to_device(g.in_neighbors), g.name)
+    return Graph(
+        cuda.to_device(g.out_offsets),
+        cuda.to_device(g.out_neighbors),
+        cuda.to_device(g.in_offsets),
+        cuda.to_device(g.in_neighbors),
+        g.name,
+    )
 
 
 def _bfs_host(g: Graph, source: int, mode: int) -> np.ndarray:

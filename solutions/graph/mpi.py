@@ -108,8 +108,10 @@ def send_to_owners(comm, vertices: np.ndarray, bounds: np.ndarray) -> np.ndarray
     receive_counts = np.empty_like(send_counts)
     comm.Alltoall(send_counts, receive_counts)
     received = np.empty(int(receive_counts.sum()), np.int32)
-    comm.Alltoallv([vertices, send_counts, np.cumsum(send_counts) - send_counts, MPI.INT32_T],
-                   [received, receive_counts, np.cumsum(receive_counts) - receive_counts, MPI.INT32_T])
+    comm.Alltoallv(
+        [vertices, send_counts, np.cumsum(send_counts) - send_counts, MPI.INT32_T],
+        [received, receive_counts, np.cumsum(receive_counts) - receive_counts, MPI.INT32_T],
+    )
     return received
 
 
@@ -139,13 +141,13 @@ def bfs_levels(g: Graph, source: int, mode: int) -> np.ndarray:
             local_map = np.zeros(last - first, np.uint8)
             local_map[frontier - first] = 1
             in_frontier = allgather_slices(comm, local_map, bounds)
-            frontier, out_edges, in_edges = bottom_up_local(g.out_offsets, g.in_offsets, g.in_neighbors,
-                                                            in_frontier, distance, first, level)
+            frontier, out_edges, in_edges = bottom_up_local(
+                g.out_offsets, g.in_offsets, g.in_neighbors, in_frontier, distance, first, level
+            )
         else:
             reached = expand_frontier(g.out_offsets, g.out_neighbors, frontier)
             received = send_to_owners(comm, reached, bounds)
-            frontier, out_edges, in_edges = claim(received, distance, first, level, g.out_offsets,
-                                                  g.in_offsets)
+            frontier, out_edges, in_edges = claim(received, distance, first, level, g.out_offsets, g.in_offsets)
         totals = np.array([len(frontier), out_edges, in_edges], np.int64)
         comm.Allreduce(MPI.IN_PLACE, totals)
         frontier_size, frontier_out_edges = int(totals[0]), int(totals[1])
@@ -192,7 +194,7 @@ def pagerank(g: Graph, damping: float = 0.85, tol: float = 1e-7) -> np.ndarray:
         return np.zeros(0)
     bounds = partition(n, comm.size)
     first, last = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
-    out_degree = np.diff(g.out_offsets[first:last + 1])
+    out_degree = np.diff(g.out_offsets[first : last + 1])
     dangling = out_degree == 0
     inverse_degree = np.where(dangling, 0.0, 1.0 / np.maximum(out_degree, 1))
     x = np.full(last - first, 1.0 / n)

@@ -139,11 +139,13 @@ def bfs_levels(out_offsets, out_neighbors, in_offsets, in_neighbors, source, mod
                 bottom_up = False
         if bottom_up:
             frontier_size, frontier_out_edges, found_in_edges = bottom_up_step(
-                out_offsets, in_offsets, in_neighbors, frontier_bits, next_bits, visited, distance, level)
+                out_offsets, in_offsets, in_neighbors, frontier_bits, next_bits, visited, distance, level
+            )
             frontier_bits, next_bits = next_bits, frontier_bits
         else:
             frontier, frontier_out_edges, found_in_edges = top_down_step(
-                out_offsets, out_neighbors, in_offsets, frontier, visited, distance, level)
+                out_offsets, out_neighbors, in_offsets, frontier, visited, distance, level
+            )
             frontier_size = len(frontier)
         unvisited_in_edges -= found_in_edges
         level += 1

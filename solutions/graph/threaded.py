@@ -77,7 +77,7 @@ def top_down_step(out_offsets, out_neighbors, in_offsets, frontier, distance, le
     next_frontier = np.empty(packed_start[num_chunks], np.int32)
     for c in prange(num_chunks):
         source = edge_prefix[chunk_start[c]]
-        next_frontier[packed_start[c]:packed_start[c + 1]] = scratch[source:source + found[c]]
+        next_frontier[packed_start[c] : packed_start[c + 1]] = scratch[source : source + found[c]]
     return next_frontier, next_out_edges, next_in_edges
 
 
@@ -160,11 +160,13 @@ def bfs_levels(out_offsets, out_neighbors, in_offsets, in_neighbors, source, mod
                 bottom_up = False
         if bottom_up:
             frontier_size, frontier_out_edges, found_in_edges = bottom_up_step(
-                out_offsets, in_offsets, in_neighbors, in_frontier, in_next, distance, level)
+                out_offsets, in_offsets, in_neighbors, in_frontier, in_next, distance, level
+            )
             in_frontier, in_next = in_next, in_frontier
         else:
             frontier, frontier_out_edges, found_in_edges = top_down_step(
-                out_offsets, out_neighbors, in_offsets, frontier, distance, level, num_chunks)
+                out_offsets, out_neighbors, in_offsets, frontier, distance, level, num_chunks
+            )
             frontier_size = len(frontier)
         unvisited_in_edges -= found_in_edges
         level += 1
@@ -176,8 +178,15 @@ def _run_bfs(g: Graph, source: int, mode: int, num_threads) -> np.ndarray:
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        return bfs_levels(g.out_offsets, g.out_neighbors, g.in_offsets, g.in_neighbors, source, mode,
-                          (num_threads or threads) * CHUNKS_PER_THREAD)
+        return bfs_levels(
+            g.out_offsets,
+            g.out_neighbors,
+            g.in_offsets,
+            g.in_neighbors,
+            source,
+            mode,
+            (num_threads or threads) * CHUNKS_PER_THREAD,
+        )
     finally:
         numba.set_num_threads(previous)
 
@@ -236,8 +245,9 @@ def pagerank_pull(in_offsets, in_neighbors, out_degree, damping, tol):
     next_share = np.empty(n)
     dangling_mass = x[out_degree == 0].sum()
     while True:
-        change, dangling_mass = pagerank_iteration(in_offsets, in_neighbors, out_degree, damping,
-                                                   dangling_mass, share, x, next_share)
+        change, dangling_mass = pagerank_iteration(
+            in_offsets, in_neighbors, out_degree, damping, dangling_mass, share, x, next_share
+        )
         share, next_share = next_share, share
         if change < tol:
             return x

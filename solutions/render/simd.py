@@ -92,12 +92,30 @@ def _render_tiles(tile_start, tile_circles, centres, radii, colours, alphas, fal
             for j in range(y0, y1 + 1):
                 dy = pixel_y[j] - cy
                 if falloffs[c] == 0:
-                    _blend_row(planes[0, j, run], planes[1, j, run], planes[2, j, run], planes[3, j, run],
-                               dx[run], dy * dy, r * r, alphas[c], colours[c])
+                    _blend_row(
+                        planes[0, j, run],
+                        planes[1, j, run],
+                        planes[2, j, run],
+                        planes[3, j, run],
+                        dx[run],
+                        dy * dy,
+                        r * r,
+                        alphas[c],
+                        colours[c],
+                    )
                 else:
-                    _blend_row_falloff(planes[0, j, run], planes[1, j, run], planes[2, j, run],
-                                       planes[3, j, run], dx[run], dy * dy, r * r, alphas[c], falloffs[c],
-                                       colours[c])
+                    _blend_row_falloff(
+                        planes[0, j, run],
+                        planes[1, j, run],
+                        planes[2, j, run],
+                        planes[3, j, run],
+                        dx[run],
+                        dy * dy,
+                        r * r,
+                        alphas[c],
+                        falloffs[c],
+                        colours[c],
+                    )
         for j in range(rows):  # planes -> interleaved RGBA frame, once per tile
             for i in range(columns):
                 for channel in range(4):
@@ -110,6 +128,15 @@ def render(scene: Scene, width: int, height: int) -> np.ndarray:
     if width == 0 or height == 0:
         return image
     tile_start, tile_circles = bin_circles(scene, width, height, TILE)
-    _render_tiles(tile_start, tile_circles, scene.centres, scene.radii, scene.colours, scene.alphas,
-                  scene.falloffs, scene.background, image)
+    _render_tiles(
+        tile_start,
+        tile_circles,
+        scene.centres,
+        scene.radii,
+        scene.colours,
+        scene.alphas,
+        scene.falloffs,
+        scene.background,
+        image,
+    )
     return image

@@ -31,8 +31,9 @@ TILE = 32  # pixels a side: 4 KB a channel, and ~1,000 tiles at 1024x1024 to dea
 
 
 @njit(nogil=True, cache=True)
-def _shade_tiles(first_tile, tile_step, tile_start, tile_circles, centres, radii, colours, alphas, falloffs,
-                 background, image):
+def _shade_tiles(
+    first_tile, tile_step, tile_start, tile_circles, centres, radii, colours, alphas, falloffs, background, image
+):
     """Render tiles first_tile, first_tile + tile_step, ... into ``image``: each pixel blends its circles
     in input order. nogil: the compiled loop releases Python's lock, so threads really run at once."""
     height, width = image.shape[0], image.shape[1]
@@ -79,8 +80,17 @@ def render(scene: Scene, width: int, height: int, num_threads=None) -> np.ndarra
     if width == 0 or height == 0:
         return image
     tile_start, tile_circles = bin_circles(scene, width, height, TILE)
-    arrays = (tile_start, tile_circles, scene.centres, scene.radii, scene.colours, scene.alphas,
-              scene.falloffs, scene.background, image)
+    arrays = (
+        tile_start,
+        tile_circles,
+        scene.centres,
+        scene.radii,
+        scene.colours,
+        scene.alphas,
+        scene.falloffs,
+        scene.background,
+        image,
+    )
     threads = [threading.Thread(target=_shade_tiles, args=(t, num_threads, *arrays)) for t in range(num_threads)]
     for thread in threads:
         thread.start()

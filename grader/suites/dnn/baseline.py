@@ -147,8 +147,10 @@ def _conv_loops(x, w, bias, stride, padding, out):
 def conv2d(x, w, bias, stride, padding):
     n, _, height, width = x.shape
     c_out, _, kh, kw = w.shape
-    out = np.empty((n, c_out, (height + 2 * padding - kh) // stride + 1, (width + 2 * padding - kw) // stride + 1),
-                   dtype=np.float32)
+    out = np.empty(
+        (n, c_out, (height + 2 * padding - kh) // stride + 1, (width + 2 * padding - kw) // stride + 1),
+        dtype=np.float32,
+    )
     _conv_loops(x, w, bias, stride, padding, out)
     return out
 
@@ -203,8 +205,11 @@ def torch_layernorm_backward(dy, x, weight, mean, rstd):
     """The kernel behind ``torch.nn.functional.layer_norm``'s backward (its saved mean and rstd are [rows, 1])."""
     import torch
 
-    return _finished(torch.ops.aten.native_layer_norm_backward(dy, x, (x.shape[-1],), mean[:, None], rstd[:, None],
-                                                               weight, weight, (True, True, True)))  # bias: shape only
+    return _finished(
+        torch.ops.aten.native_layer_norm_backward(
+            dy, x, (x.shape[-1],), mean[:, None], rstd[:, None], weight, weight, (True, True, True)
+        )
+    )  # bias: shape only
 
 
 def torch_attention(q, k, v, causal):
@@ -231,8 +236,13 @@ def to_device_layernorm(x, weight, bias, eps):
     from numba import cuda
 
     rows = x.shape[0]
-    return (*_device(x, weight, bias), eps, cuda.device_array_like(x), cuda.device_array(rows, np.float32),
-            cuda.device_array(rows, np.float32))
+    return (
+        *_device(x, weight, bias),
+        eps,
+        cuda.device_array_like(x),
+        cuda.device_array(rows, np.float32),
+        cuda.device_array(rows, np.float32),
+    )
 
 
 def to_device_layernorm_backward(dy, x, weight, mean, rstd):
@@ -240,8 +250,12 @@ def to_device_layernorm_backward(dy, x, weight, mean, rstd):
     from numba import cuda
 
     features = x.shape[1]
-    return (*_device(dy, x, weight, mean, rstd), cuda.device_array_like(x), cuda.device_array(features, np.float32),
-            cuda.device_array(features, np.float32))
+    return (
+        *_device(dy, x, weight, mean, rstd),
+        cuda.device_array_like(x),
+        cuda.device_array(features, np.float32),
+        cuda.device_array(features, np.float32),
+    )
 
 
 def to_device_attention(q, k, v, causal):

@@ -68,7 +68,7 @@ class LayerNormCase:
             constant[:] = True
         elif self.values is Rows.MIXED:
             constant[::3] = True
-        x[constant] = (rng.standard_normal((int(constant.sum()), 1)) * 10 * self.scale)
+        x[constant] = rng.standard_normal((int(constant.sum()), 1)) * 10 * self.scale
         weight = rng.uniform(0.5, 2.0, self.features) * rng.choice([-1.0, 1.0], self.features)
         bias = rng.standard_normal(self.features)
         return (x.astype(np.float32), weight.astype(np.float32), bias.astype(np.float32), float(self.eps))
@@ -82,24 +82,37 @@ class LayerNormCase:
         return dy, x, weight, mean.astype(np.float32), rstd.astype(np.float32)
 
     def __str__(self) -> str:
-        return (f"x[{self.rows}, {self.features}] ({self.values.value} rows, scale {self.scale:g}), "
-                f"eps={self.eps:g} (seed {self.seed})")
+        return (
+            f"x[{self.rows}, {self.features}] ({self.values.value} rows, scale {self.scale:g}), "
+            f"eps={self.eps:g} (seed {self.seed})"
+        )
 
 
 def layernorm_cases(profile: Profile):
     rows, features = (6, 40) if profile.simulated else (300, 1100)
-    return st.builds(LayerNormCase, rows=_sizes(rows), features=_sizes(features), eps=st.sampled_from(EPSILONS),
-                     values=st.sampled_from(Rows), scale=st.sampled_from([1.0, 1e-3, 30.0]),
-                     seed=st.integers(0, 2**32 - 1))
+    return st.builds(
+        LayerNormCase,
+        rows=_sizes(rows),
+        features=_sizes(features),
+        eps=st.sampled_from(EPSILONS),
+        values=st.sampled_from(Rows),
+        scale=st.sampled_from([1.0, 1e-3, 30.0]),
+        seed=st.integers(0, 2**32 - 1),
+    )
 
 
 def layernorm_edge_cases(profile: Profile) -> list[LayerNormCase]:
-    shapes = [(1, 1), (1, 2), (3, 5), (2, 33)] if profile.simulated else \
-        [(1, 1), (1, 2), (3, 5), (7, 65), (65, 7), (33, 257), (129, 1024), (5, 4097)]
+    shapes = (
+        [(1, 1), (1, 2), (3, 5), (2, 33)]
+        if profile.simulated
+        else [(1, 1), (1, 2), (3, 5), (7, 65), (65, 7), (33, 257), (129, 1024), (5, 4097)]
+    )
     cases = [LayerNormCase(r, f, 1e-5, Rows.NORMAL, 1.0, seed=r * 7919 + f) for r, f in shapes]
     last_rows, last_features = shapes[-1]
-    cases += [LayerNormCase(last_rows, last_features, 1e-5, values, 1.0, seed=3)
-              for values in (Rows.CONSTANT, Rows.OFFSET, Rows.MIXED)]
+    cases += [
+        LayerNormCase(last_rows, last_features, 1e-5, values, 1.0, seed=3)
+        for values in (Rows.CONSTANT, Rows.OFFSET, Rows.MIXED)
+    ]
     cases.append(LayerNormCase(3, 17, 1.0, Rows.NORMAL, 1e-3, seed=5))  # eps dominates the variance
     return cases
 
@@ -123,20 +136,31 @@ class AttentionCase:
         return q.astype(np.float32), k.astype(np.float32), v.astype(np.float32), self.causal
 
     def __str__(self) -> str:
-        return (f"q, k, v [{self.heads}, {self.seq}, {self.dim}], causal={self.causal}, |q|, |k| ~ {self.scale:g} "
-                f"(seed {self.seed})")
+        return (
+            f"q, k, v [{self.heads}, {self.seq}, {self.dim}], causal={self.causal}, |q|, |k| ~ {self.scale:g} "
+            f"(seed {self.seed})"
+        )
 
 
 def attention_cases(profile: Profile):
     heads, seq, dim = (2, 20, 8) if profile.simulated else (4, 300, 130)
-    return st.builds(AttentionCase, heads=st.integers(1, heads), seq=_sizes(seq), dim=_sizes(dim),
-                     causal=st.booleans(), scale=st.sampled_from([1.0, 0.1, 3.0, 8.0]),
-                     seed=st.integers(0, 2**32 - 1))
+    return st.builds(
+        AttentionCase,
+        heads=st.integers(1, heads),
+        seq=_sizes(seq),
+        dim=_sizes(dim),
+        causal=st.booleans(),
+        scale=st.sampled_from([1.0, 0.1, 3.0, 8.0]),
+        seed=st.integers(0, 2**32 - 1),
+    )
 
 
 def attention_edge_cases(profile: Profile) -> list[AttentionCase]:
-    shapes = [(1, 1, 1), (1, 2, 3), (2, 17, 8)] if profile.simulated else \
-        [(1, 1, 1), (1, 2, 3), (2, 17, 8), (1, 65, 64), (3, 129, 33), (2, 257, 16), (1, 513, 64)]
+    shapes = (
+        [(1, 1, 1), (1, 2, 3), (2, 17, 8)]
+        if profile.simulated
+        else [(1, 1, 1), (1, 2, 3), (2, 17, 8), (1, 65, 64), (3, 129, 33), (2, 257, 16), (1, 513, 64)]
+    )
     cases = [AttentionCase(h, s, d, causal, 1.0, seed=s * 31 + d) for h, s, d in shapes for causal in (False, True)]
     h, s, d = shapes[-1]
     cases += [AttentionCase(h, s, d, causal, 8.0, seed=11) for causal in (False, True)]  # scores in the thousands
@@ -165,12 +189,18 @@ class ConvCase:
         return x.astype(np.float32), w.astype(np.float32), bias.astype(np.float32), self.stride, self.padding
 
     def output_shape(self) -> tuple[int, int, int, int]:
-        return (self.n, self.c_out, oracle.output_size(self.height, self.kh, self.stride, self.padding),
-                oracle.output_size(self.width, self.kw, self.stride, self.padding))
+        return (
+            self.n,
+            self.c_out,
+            oracle.output_size(self.height, self.kh, self.stride, self.padding),
+            oracle.output_size(self.width, self.kw, self.stride, self.padding),
+        )
 
     def __str__(self) -> str:
-        return (f"x[{self.n}, {self.c_in}, {self.height}, {self.width}], w[{self.c_out}, {self.c_in}, {self.kh}, "
-                f"{self.kw}], stride={self.stride}, padding={self.padding} (seed {self.seed})")
+        return (
+            f"x[{self.n}, {self.c_in}, {self.height}, {self.width}], w[{self.c_out}, {self.c_in}, {self.kh}, "
+            f"{self.kw}], stride={self.stride}, padding={self.padding} (seed {self.seed})"
+        )
 
 
 @st.composite
@@ -181,9 +211,18 @@ def _conv_case(draw, images: int, channels: int, size: int) -> ConvCase:
     # The padded image must hold the kernel at least once.
     height = draw(st.integers(max(1, kh - 2 * padding), max(size, kh)))
     width = draw(st.integers(max(1, kw - 2 * padding), max(size, kw)))
-    return ConvCase(n=draw(st.integers(1, images)), c_in=draw(_sizes(channels)), c_out=draw(_sizes(channels)),
-                    height=height, width=width, kh=kh, kw=kw, stride=stride, padding=padding,
-                    seed=draw(st.integers(0, 2**32 - 1)))
+    return ConvCase(
+        n=draw(st.integers(1, images)),
+        c_in=draw(_sizes(channels)),
+        c_out=draw(_sizes(channels)),
+        height=height,
+        width=width,
+        kh=kh,
+        kw=kw,
+        stride=stride,
+        padding=padding,
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 def conv2d_cases(profile: Profile):
@@ -194,13 +233,18 @@ def conv2d_edge_cases(profile: Profile) -> list[ConvCase]:
     def case(n, c_in, c_out, h, w, kh, kw, stride, padding):
         return ConvCase(n, c_in, c_out, h, w, kh, kw, stride, padding, seed=h * 131 + w * 7 + kh)
 
-    cases = [case(1, 1, 1, 1, 1, 1, 1, 1, 0),  # a 1x1 image
-             case(1, 1, 1, 1, 1, 3, 3, 1, 1),  # the kernel larger than the image, padding makes room
-             case(1, 2, 3, 5, 7, 3, 3, 2, 0),  # stride 2, odd sizes
-             case(2, 3, 2, 4, 6, 2, 3, 1, 4)]  # padding wider than the kernel: borders are bias only
+    cases = [
+        case(1, 1, 1, 1, 1, 1, 1, 1, 0),  # a 1x1 image
+        case(1, 1, 1, 1, 1, 3, 3, 1, 1),  # the kernel larger than the image, padding makes room
+        case(1, 2, 3, 5, 7, 3, 3, 2, 0),  # stride 2, odd sizes
+        case(2, 3, 2, 4, 6, 2, 3, 1, 4),
+    ]  # padding wider than the kernel: borders are bias only
     if not profile.simulated:
-        cases += [case(2, 17, 33, 9, 11, 3, 3, 1, 1), case(1, 65, 3, 13, 13, 5, 5, 3, 2),
-                  case(3, 3, 65, 31, 17, 1, 4, 2, 1)]
+        cases += [
+            case(2, 17, 33, 9, 11, 3, 3, 1, 1),
+            case(1, 65, 3, 13, 13, 5, 5, 3, 2),
+            case(3, 3, 65, 31, 17, 1, 4, 2, 1),
+        ]
     return cases
 
 

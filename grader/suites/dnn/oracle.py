@@ -61,15 +61,18 @@ def layernorm_tolerance(x, weight, bias, eps):
     u, g = UNIT_ROUNDOFF, _sum_error(x.shape[1])
     _, mean, rstd = layernorm(x, weight, bias, eps)
     centred = x - mean[:, None]
-    var = (centred ** 2).mean(axis=1)
+    var = (centred**2).mean(axis=1)
     mean_error = g * np.abs(x).mean(axis=1) + u * np.abs(mean)
     # sum (x - m - d)^2 = sum (x - m)^2 + n d^2 for the exact mean m: the mean's error d enters squared.
-    var_error = (g + 3 * u) * var + mean_error ** 2
+    var_error = (g + 3 * u) * var + mean_error**2
     rstd_relative = 0.5 * var_error / (var + float(np.float32(eps))) + 3 * u
     xhat = np.abs(centred) * rstd[:, None]
-    y_error = np.abs(weight) * ((mean_error[:, None] + u * np.abs(x)) * rstd[:, None]
-                                + xhat * (rstd_relative[:, None] + 2 * u)) + u * np.abs(bias) \
+    y_error = (
+        np.abs(weight)
+        * ((mean_error[:, None] + u * np.abs(x)) * rstd[:, None] + xhat * (rstd_relative[:, None] + 2 * u))
+        + u * np.abs(bias)
         + u * np.abs(xhat * weight + bias)
+    )
     return (SAFETY * y_error + TINY, SAFETY * mean_error + TINY, SAFETY * rstd_relative * rstd + TINY)
 
 
@@ -93,13 +96,16 @@ def layernorm_backward_tolerance(dy, x, weight, mean, rstd):
     g = np.abs(dy * weight)
     g_xhat = g * (xhat + xhat_error)
     mean_g_error = _sum_error(features) * g.mean(axis=1, keepdims=True)
-    mean_gx_error = (_sum_error(features) + 4 * u) * g_xhat.mean(axis=1, keepdims=True) \
-        + (g * xhat_error).mean(axis=1, keepdims=True)
+    mean_gx_error = (_sum_error(features) + 4 * u) * g_xhat.mean(axis=1, keepdims=True) + (g * xhat_error).mean(
+        axis=1, keepdims=True
+    )
     terms = g + g.mean(axis=1, keepdims=True) + xhat * g_xhat.mean(axis=1, keepdims=True)
-    dx_error = rstd[:, None] * (4 * u * terms + mean_g_error + xhat * mean_gx_error
-                                + xhat_error * g_xhat.mean(axis=1, keepdims=True))
-    dweight_error = (_sum_error(rows) + 4 * u) * (np.abs(dy) * (xhat + xhat_error)).sum(axis=0) \
-        + (np.abs(dy) * xhat_error).sum(axis=0)
+    dx_error = rstd[:, None] * (
+        4 * u * terms + mean_g_error + xhat * mean_gx_error + xhat_error * g_xhat.mean(axis=1, keepdims=True)
+    )
+    dweight_error = (_sum_error(rows) + 4 * u) * (np.abs(dy) * (xhat + xhat_error)).sum(axis=0) + (
+        np.abs(dy) * xhat_error
+    ).sum(axis=0)
     dbias_error = _sum_error(rows) * np.abs(dy).sum(axis=0)
     return SAFETY * dx_error + TINY, SAFETY * dweight_error + TINY, SAFETY * dbias_error + TINY
 
@@ -164,11 +170,13 @@ def conv2d(x, w, bias, stride, padding):
     c_out, _, kh, kw = w.shape
     h_out, w_out = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
     padded = np.zeros((n, c_in, height + 2 * padding, width + 2 * padding))
-    padded[:, :, padding:padding + height, padding:padding + width] = x
+    padded[:, :, padding : padding + height, padding : padding + width] = x
     out = np.broadcast_to(bias[None, :, None, None], (n, c_out, h_out, w_out)).copy()
     for ky in range(kh):
         for kx in range(kw):
-            window = padded[:, :, ky:ky + stride * (h_out - 1) + 1:stride, kx:kx + stride * (w_out - 1) + 1:stride]
+            window = padded[
+                :, :, ky : ky + stride * (h_out - 1) + 1 : stride, kx : kx + stride * (w_out - 1) + 1 : stride
+            ]
             out += np.einsum("nchw,oc->nohw", window, w[:, :, ky, kx])
     return out
 

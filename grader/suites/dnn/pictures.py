@@ -34,7 +34,9 @@ def _circle_queries(seq: int):
 def _pattern(call, causal: bool):
     q = _circle_queries(PATTERN_SEQ)
     identity = np.eye(PATTERN_SEQ, dtype=np.float32)[None]
-    return call("attention", q, q.copy(), identity, causal, **({"num_threads": 2} if call.variant == "threaded" else {}))[0]
+    return call(
+        "attention", q, q.copy(), identity, causal, **({"num_threads": 2} if call.variant == "threaded" else {})
+    )[0]
 
 
 def _attention_pattern(call, out_dir: str) -> list[str]:
@@ -63,8 +65,7 @@ def _training_curves(call) -> tuple[list[float], list[float]]:
     class LearnerLayerNorm(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, weight, bias):
-            y, mean, rstd = call("layernorm", x.detach().numpy(), weight.detach().numpy(), bias.detach().numpy(),
-                                 1e-5)
+            y, mean, rstd = call("layernorm", x.detach().numpy(), weight.detach().numpy(), bias.detach().numpy(), 1e-5)
             ctx.save_for_backward(x, weight, torch.from_numpy(mean), torch.from_numpy(rstd))
             return torch.from_numpy(y)
 
@@ -84,7 +85,8 @@ def _training_curves(call) -> tuple[list[float], list[float]]:
         for _ in range(TRAINING_STEPS):
             optimizer.zero_grad()
             loss = torch.nn.functional.mse_loss(
-                second(torch.nn.functional.gelu(layer_norm(first(inputs), weight, bias))), targets)
+                second(torch.nn.functional.gelu(layer_norm(first(inputs), weight, bias))), targets
+            )
             loss.backward()
             optimizer.step()
             losses.append(loss.item())

@@ -46,11 +46,14 @@ class Answer:
     parts: tuple[str, ...] | None = None
 
 
-ANSWERS = {"layernorm": Answer(oracle.layernorm, oracle.layernorm_tolerance, ("y", "mean", "rstd")),
-           "layernorm_backward": Answer(oracle.layernorm_backward, oracle.layernorm_backward_tolerance,
-                                        ("dx", "dweight", "dbias")),
-           "attention": Answer(oracle.attention, oracle.attention_tolerance),
-           "conv2d": Answer(oracle.conv2d, oracle.conv2d_tolerance)}
+ANSWERS = {
+    "layernorm": Answer(oracle.layernorm, oracle.layernorm_tolerance, ("y", "mean", "rstd")),
+    "layernorm_backward": Answer(
+        oracle.layernorm_backward, oracle.layernorm_backward_tolerance, ("dx", "dweight", "dbias")
+    ),
+    "attention": Answer(oracle.attention, oracle.attention_tolerance),
+    "conv2d": Answer(oracle.conv2d, oracle.conv2d_tolerance),
+}
 
 
 def expect_answer(function: str, got, inputs: tuple, what: str) -> None:
@@ -61,8 +64,10 @@ def expect_answer(function: str, got, inputs: tuple, what: str) -> None:
         expect_array(got, expected.astype(np.float32), what=what, tolerance=bounds)
         return
     if not isinstance(got, (tuple, list)) or len(got) != len(answer.parts):
-        raise Mismatch(f"{what}: expected a tuple ({', '.join(answer.parts)}), got {type(got).__name__}"
-                       + (f" of {len(got)}" if isinstance(got, (tuple, list)) else ""))
+        raise Mismatch(
+            f"{what}: expected a tuple ({', '.join(answer.parts)}), got {type(got).__name__}"
+            + (f" of {len(got)}" if isinstance(got, (tuple, list)) else "")
+        )
     for name, value, part, bound in zip(answer.parts, got, expected, bounds):
         expect_array(value, part.astype(np.float32), what=f"{what} {name}", tolerance=bound)
 
@@ -77,8 +82,10 @@ def _expect_unchanged(before: tuple, after: tuple) -> None:
 def _expect_conv_shape(got, case: cases.ConvCase) -> None:
     """A wrong conv2d shape, explained by the formula (padding and stride mistakes show here first)."""
     if isinstance(got, np.ndarray) and got.shape != case.output_shape():
-        raise Mismatch(f"conv2d: expected shape {case.output_shape()} = (n, c_out, (h + 2 padding - kh) // "
-                       f"stride + 1, (w + 2 padding - kw) // stride + 1), got {got.shape}")
+        raise Mismatch(
+            f"conv2d: expected shape {case.output_shape()} = (n, c_out, (h + 2 padding - kh) // "
+            f"stride + 1, (w + 2 padding - kw) // stride + 1), got {got.shape}"
+        )
 
 
 def _checker(function: str, inputs_of: Callable):
@@ -104,16 +111,28 @@ check_layernorm_backward = _checker("layernorm_backward", cases.LayerNormCase.ba
 check_attention = _checker("attention", cases.AttentionCase.inputs)
 check_conv2d = _checker("conv2d", cases.ConvCase.inputs)
 
-CHECKS = {"layernorm": (check_layernorm, cases.layernorm_cases, cases.layernorm_edge_cases),
-          "layernorm_backward": (check_layernorm_backward, cases.layernorm_cases, cases.layernorm_edge_cases),
-          "attention": (check_attention, cases.attention_cases, cases.attention_edge_cases),
-          "conv2d": (check_conv2d, cases.conv2d_cases, cases.conv2d_edge_cases)}
+CHECKS = {
+    "layernorm": (check_layernorm, cases.layernorm_cases, cases.layernorm_edge_cases),
+    "layernorm_backward": (check_layernorm_backward, cases.layernorm_cases, cases.layernorm_edge_cases),
+    "attention": (check_attention, cases.attention_cases, cases.attention_edge_cases),
+    "conv2d": (check_conv2d, cases.conv2d_cases, cases.conv2d_edge_cases),
+}
 
 
 def correctness(variant: str) -> tuple[Property, ...]:
-    return tuple(Property(variant=variant, points=2, cases=strategy, check=check, edge_cases=edges,
-                          name=f"{function} correctness", max_examples=30, simulator_max_examples=4)
-                 for function, (check, strategy, edges) in CHECKS.items())
+    return tuple(
+        Property(
+            variant=variant,
+            points=2,
+            cases=strategy,
+            check=check,
+            edge_cases=edges,
+            name=f"{function} correctness",
+            max_examples=30,
+            simulator_max_examples=4,
+        )
+        for function, (check, strategy, edges) in CHECKS.items()
+    )
 
 
 # -- attention's memory, measured from outside the worker ----------------------------------------------------------
@@ -210,17 +229,25 @@ def check_attention_memory(call: Call, case: cases.AttentionCase) -> None:
     naive = case.heads * case.seq**2 * 4
     expect_answer("attention", got, inputs, f"attention at {case}")
     if peak.growth_bytes * MEMORY_FRACTION > naive:
-        raise Mismatch(f"attention at {case}: the worker's memory grew by {peak.growth_bytes / 2**20:.1f} MiB during "
-                       f"the call; the seq x seq score matrix alone is {naive / 2**20:.0f} MiB, and the limit is "
-                       f"{naive / MEMORY_FRACTION / 2**20:.0f} MiB: never store the whole score matrix (tiles of "
-                       "keys, online softmax: see the handout, Part 2)")
+        raise Mismatch(
+            f"attention at {case}: the worker's memory grew by {peak.growth_bytes / 2**20:.1f} MiB during "
+            f"the call; the seq x seq score matrix alone is {naive / 2**20:.0f} MiB, and the limit is "
+            f"{naive / MEMORY_FRACTION / 2**20:.0f} MiB: never store the whole score matrix (tiles of "
+            "keys, online softmax: see the handout, Part 2)"
+        )
 
 
 def attention_memory(variant: str) -> Property:
     warm_up = cases.AttentionCase(heads=1, seq=65, dim=16, causal=True, scale=1.0, seed=1)
-    return Property(variant=variant, points=2, name="attention memory", check=check_attention_memory,
-                    cases=lambda profile: st.just(cases.LONG_ATTENTION),
-                    edge_cases=lambda profile: [warm_up], max_examples=1)
+    return Property(
+        variant=variant,
+        points=2,
+        name="attention memory",
+        check=check_attention_memory,
+        cases=lambda profile: st.just(cases.LONG_ATTENTION),
+        edge_cases=lambda profile: [warm_up],
+        max_examples=1,
+    )
 
 
 # -- speed -------------------------------------------------------------------------------------------------------
@@ -232,14 +259,18 @@ def _verifier(function: str):
 
 
 # Benchmark sizes: the CPU ones a few to a hundred milliseconds a call for the reference on 2 cores.
-CPU_SIZES = {"layernorm": {"rows": 4096, "features": 1024},
-             "layernorm_backward": {"rows": 4096, "features": 1024},
-             "attention": {"heads": 2, "seq": 1024, "dim": 64, "causal": True},
-             "conv2d": {"n": 4, "c_in": 64, "c_out": 64, "size": 32, "kernel": 3, "stride": 1, "padding": 1}}
-GPU_SIZES = {"layernorm": {"rows": 65536, "features": 1024},
-             "layernorm_backward": {"rows": 65536, "features": 1024},
-             "attention": {"heads": 32, "seq": 4096, "dim": 64, "causal": True},
-             "conv2d": {"n": 32, "c_in": 128, "c_out": 128, "size": 56, "kernel": 3, "stride": 1, "padding": 1}}
+CPU_SIZES = {
+    "layernorm": {"rows": 4096, "features": 1024},
+    "layernorm_backward": {"rows": 4096, "features": 1024},
+    "attention": {"heads": 2, "seq": 1024, "dim": 64, "causal": True},
+    "conv2d": {"n": 4, "c_in": 64, "c_out": 64, "size": 32, "kernel": 3, "stride": 1, "padding": 1},
+}
+GPU_SIZES = {
+    "layernorm": {"rows": 65536, "features": 1024},
+    "layernorm_backward": {"rows": 65536, "features": 1024},
+    "attention": {"heads": 32, "seq": 4096, "dim": 64, "causal": True},
+    "conv2d": {"n": 32, "c_in": 128, "c_out": 128, "size": 56, "kernel": 3, "stride": 1, "padding": 1},
+}
 SPEED_POINTS = {"layernorm": 1, "layernorm_backward": 1, "attention": 2, "conv2d": 2}
 
 
@@ -256,16 +287,21 @@ def _cost(function: str, p: dict) -> dict:
         return {"work": ("flop", flops), "operations": flops, "bytes_moved": 16 * p["heads"] * p["seq"] * p["dim"]}
     out = (p["size"] + 2 * p["padding"] - p["kernel"]) // p["stride"] + 1
     flops = 2 * p["n"] * p["c_out"] * out * out * p["c_in"] * p["kernel"] ** 2
-    moved = 4 * (p["n"] * p["c_in"] * p["size"] ** 2 + p["c_out"] * p["c_in"] * p["kernel"] ** 2
-                 + p["n"] * p["c_out"] * out * out)  # x, w and out once each
+    moved = 4 * (
+        p["n"] * p["c_in"] * p["size"] ** 2
+        + p["c_out"] * p["c_in"] * p["kernel"] ** 2
+        + p["n"] * p["c_out"] * out * out
+    )  # x, w and out once each
     return {"work": ("flop", flops), "operations": flops, "bytes_moved": moved}
 
 
 # The reference's speed over the serial column, measured on the 2-core machine (assignments/dnn/README.md):
 # used as the target only when solutions/ is absent.
-FALLBACK = {"threaded": {"layernorm": 0.6, "layernorm_backward": 1.2, "attention": 0.8, "conv2d": 0.1},
-            "simd": {"layernorm": 2.0, "layernorm_backward": 2.0, "attention": 2.5, "conv2d": 10.0},
-            "cuda": {"layernorm": 0.35, "layernorm_backward": 0.6, "attention": 0.05, "conv2d": 0.005}}
+FALLBACK = {
+    "threaded": {"layernorm": 0.6, "layernorm_backward": 1.2, "attention": 0.8, "conv2d": 0.1},
+    "simd": {"layernorm": 2.0, "layernorm_backward": 2.0, "attention": 2.5, "conv2d": 10.0},
+    "cuda": {"layernorm": 0.35, "layernorm_backward": 0.6, "attention": 0.05, "conv2d": 0.005},
+}
 
 
 def speed(variant: str, function: str) -> Benchmark:
@@ -279,25 +315,41 @@ def speed(variant: str, function: str) -> Benchmark:
         peer = Contestant(function)
     learner = Contestant(function)
     if gpu:
-        collect = {"layernorm": baseline.from_device_layernorm,
-                   "layernorm_backward": baseline.from_device_layernorm_backward}
-        learner = Contestant(f"{function}_device", prepare=getattr(baseline, f"to_device_{function}"),
-                             collect=collect.get(function, baseline.from_device_last))
+        collect = {
+            "layernorm": baseline.from_device_layernorm,
+            "layernorm_backward": baseline.from_device_layernorm_backward,
+        }
+        learner = Contestant(
+            f"{function}_device",
+            prepare=getattr(baseline, f"to_device_{function}"),
+            collect=collect.get(function, baseline.from_device_last),
+        )
     label = {"threaded": " (serial column: torch, every core)", "cuda": " (kernel only; serial column: torch)"}
-    return Benchmark(variant=variant, points=SPEED_POINTS[function], name=f"{function} speed" + label.get(variant, ""),
-                     inputs=getattr(baseline, f"make_{function}_inputs"), params=params, learner=learner,
-                     baseline_module=baseline.__name__, baseline=peer, verify=_verifier(function),
-                     gated_on=(f"{function} correctness",),
-                     fallback_speedup=FALLBACK[variant][function], needs_gpu=gpu,
-                     kwargs={"num_threads": machine.cores()} if variant == "threaded" else {},
-                     **_cost(function, params))
+    return Benchmark(
+        variant=variant,
+        points=SPEED_POINTS[function],
+        name=f"{function} speed" + label.get(variant, ""),
+        inputs=getattr(baseline, f"make_{function}_inputs"),
+        params=params,
+        learner=learner,
+        baseline_module=baseline.__name__,
+        baseline=peer,
+        verify=_verifier(function),
+        gated_on=(f"{function} correctness",),
+        fallback_speedup=FALLBACK[variant][function],
+        needs_gpu=gpu,
+        kwargs={"num_threads": machine.cores()} if variant == "threaded" else {},
+        **_cost(function, params),
+    )
 
 
 def _simd_warm_up(profile: Profile):
-    return [("layernorm", cases.LayerNormCase(4, 64, 1e-5, cases.Rows.NORMAL, 1.0, 1).forward_inputs()),
-            ("layernorm_backward", cases.LayerNormCase(4, 64, 1e-5, cases.Rows.NORMAL, 1.0, 1).backward_inputs()),
-            ("attention", cases.AttentionCase(1, 70, 16, True, 1.0, 1).inputs()),
-            ("conv2d", cases.ConvCase(1, 3, 4, 9, 9, 3, 3, 1, 1, 1).inputs())]
+    return [
+        ("layernorm", cases.LayerNormCase(4, 64, 1e-5, cases.Rows.NORMAL, 1.0, 1).forward_inputs()),
+        ("layernorm_backward", cases.LayerNormCase(4, 64, 1e-5, cases.Rows.NORMAL, 1.0, 1).backward_inputs()),
+        ("attention", cases.AttentionCase(1, 70, 16, True, 1.0, 1).inputs()),
+        ("conv2d", cases.ConvCase(1, 3, 4, 9, 9, 3, 3, 1, 1, 1).inputs()),
+    ]
 
 
 def variant_tasks(variant: str) -> tuple:
@@ -305,21 +357,36 @@ def variant_tasks(variant: str) -> tuple:
     if variant != "cuda":
         tasks.append(attention_memory(variant))
     if variant == "simd":
-        tasks.append(Inspection(variant=variant, name="vector instructions", inspect=simd.packed_instructions,
-                                warm_up=_simd_warm_up))
+        tasks.append(
+            Inspection(
+                variant=variant, name="vector instructions", inspect=simd.packed_instructions, warm_up=_simd_warm_up
+            )
+        )
     tasks += [speed(variant, function) for function in FUNCTIONS]
     return tuple(tasks)
 
 
 TORCH_TASKS = (("opcheck", 2), ("gradcheck", 2), ("training", 3), ("model", 3))
-TORCH_TASK_NAMES = {"opcheck": "torch.library.opcheck", "gradcheck": "layernorm gradcheck (float64)",
-                    "training": "layernorm training curve vs torch", "model": "conv2d + attention model vs torch"}
+TORCH_TASK_NAMES = {
+    "opcheck": "torch.library.opcheck",
+    "gradcheck": "layernorm gradcheck (float64)",
+    "training": "layernorm training curve vs torch",
+    "model": "conv2d + attention model vs torch",
+}
 
 
 def torch_tasks() -> tuple[Inspection, ...]:
     """Part 4, the learner's torch_ops.py inside PyTorch (torch_checks.py says what each check does)."""
-    return tuple(Inspection(variant="torch_ops", name=TORCH_TASK_NAMES[check], inspect=getattr(torch_checks, check),
-                            warm_up=lambda profile: [], points=points) for check, points in TORCH_TASKS)
+    return tuple(
+        Inspection(
+            variant="torch_ops",
+            name=TORCH_TASK_NAMES[check],
+            inspect=getattr(torch_checks, check),
+            warm_up=lambda profile: [],
+            points=points,
+        )
+        for check, points in TORCH_TASKS
+    )
 
 
 ASSIGNMENT = Assignment(

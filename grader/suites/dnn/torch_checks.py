@@ -41,11 +41,14 @@ def _ops(module):
     os.environ.setdefault("USER", f"uid{os.getuid()}")
     import torch
 
-    missing = [name for name in ("layernorm", "layernorm_backward", "attention", "conv2d")
-               if not hasattr(torch.ops.dnn, name)]
+    missing = [
+        name for name in ("layernorm", "layernorm_backward", "attention", "conv2d") if not hasattr(torch.ops.dnn, name)
+    ]
     if missing:
-        raise AssertionError(f"torch_ops.py registered no operator {', '.join('dnn::' + m for m in missing)} "
-                             "(torch.library.custom_op(\"dnn::NAME\", mutates_args=()))")
+        raise AssertionError(
+            f"torch_ops.py registered no operator {', '.join('dnn::' + m for m in missing)} "
+            '(torch.library.custom_op("dnn::NAME", mutates_args=()))'
+        )
     return torch.ops.dnn
 
 
@@ -70,13 +73,19 @@ def opcheck(module) -> tuple[bool, str]:
         return torch.randn(*shape, generator=generator).requires_grad_(grad)
 
     samples = {
-        "layernorm": [(randn(5, 7, grad=True), randn(7, grad=True), randn(7, grad=True), 1e-5),
-                      (randn(1, 33), randn(33), randn(33), 0.1)],
+        "layernorm": [
+            (randn(5, 7, grad=True), randn(7, grad=True), randn(7, grad=True), 1e-5),
+            (randn(1, 33), randn(33), randn(33), 0.1),
+        ],
         "layernorm_backward": [(randn(4, 9), randn(4, 9), randn(9), randn(4), randn(4).abs() + 0.5)],
-        "attention": [(randn(2, 17, 8), randn(2, 17, 8), randn(2, 17, 8), False),
-                      (randn(1, 5, 3), randn(1, 5, 3), randn(1, 5, 3), True)],
-        "conv2d": [(randn(2, 3, 9, 7), randn(4, 3, 3, 2), randn(4), 2, 1),
-                   (randn(1, 1, 4, 4), randn(2, 1, 1, 1), randn(2), 1, 3)],
+        "attention": [
+            (randn(2, 17, 8), randn(2, 17, 8), randn(2, 17, 8), False),
+            (randn(1, 5, 3), randn(1, 5, 3), randn(1, 5, 3), True),
+        ],
+        "conv2d": [
+            (randn(2, 3, 9, 7), randn(4, 3, 3, 2), randn(4), 2, 1),
+            (randn(1, 1, 4, 4), randn(2, 1, 1, 1), randn(2), 1, 3),
+        ],
     }
     checked = 0
     for name, inputs in samples.items():
@@ -110,10 +119,13 @@ def gradcheck(module) -> tuple[bool, str]:
         except Exception as failure:  # noqa: BLE001 -- gradcheck's verdict
             text = str(failure).strip()
             wrong = next((line for line in text.splitlines() if line.startswith("Jacobian mismatch")), "")
-            return False, (f"gradcheck of dnn::layernorm failed on x[{rows}, {features}]: "
-                           f"{wrong or text.splitlines()[0]}")
-    return True, (f"gradcheck passed on x {', '.join(f'[{r}, {f}]' for r, f in shapes)} (float64 through the float32 "
-                  "operator, eps 1e-3, atol 2e-3, rtol 1e-2)")
+            return False, (
+                f"gradcheck of dnn::layernorm failed on x[{rows}, {features}]: {wrong or text.splitlines()[0]}"
+            )
+    return True, (
+        f"gradcheck passed on x {', '.join(f'[{r}, {f}]' for r, f in shapes)} (float64 through the float32 "
+        "operator, eps 1e-3, atol 2e-3, rtol 1e-2)"
+    )
 
 
 def _regression_data():
@@ -155,11 +167,15 @@ def training(module) -> tuple[bool, str]:
     yours = _train(lambda h, w, b: ops.layernorm(h, w, b, 1e-5)[0])
     worst = max(abs(a - b) for a, b in zip(yours, theirs))
     step = max(range(TRAINING_STEPS), key=lambda i: abs(yours[i] - theirs[i]))
-    summary = (f"loss {theirs[0]:.4f} -> {theirs[-1]:.4f} with torch's layer_norm, {yours[0]:.4f} -> {yours[-1]:.4f} "
-               f"with yours over {TRAINING_STEPS} Adam steps")
+    summary = (
+        f"loss {theirs[0]:.4f} -> {theirs[-1]:.4f} with torch's layer_norm, {yours[0]:.4f} -> {yours[-1]:.4f} "
+        f"with yours over {TRAINING_STEPS} Adam steps"
+    )
     if not worst <= CURVE_TOLERANCE * theirs[0]:
-        return False, (f"the loss curves part: at step {step + 1} yours is {yours[step]:.6f}, torch's "
-                       f"{theirs[step]:.6f} (allowed difference {CURVE_TOLERANCE * theirs[0]:.2g}); {summary}")
+        return False, (
+            f"the loss curves part: at step {step + 1} yours is {yours[step]:.6f}, torch's "
+            f"{theirs[step]:.6f} (allowed difference {CURVE_TOLERANCE * theirs[0]:.2g}); {summary}"
+        )
     if not yours[-1] < 0.5 * yours[0]:
         return False, f"the model did not learn: {summary}"
     return True, f"{summary}; the curves agree within {worst:.2g}"
@@ -196,17 +212,23 @@ def model(module) -> tuple[bool, str]:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     report = []
     for device in devices:
-        theirs = _model_outputs(lambda x, w, b, s, p: torch.nn.functional.conv2d(x, w, b, stride=s, padding=p),
-                                lambda q, k, v, c: torch.nn.functional.scaled_dot_product_attention(q, k, v,
-                                                                                                    is_causal=c),
-                                device)
+        theirs = _model_outputs(
+            lambda x, w, b, s, p: torch.nn.functional.conv2d(x, w, b, stride=s, padding=p),
+            lambda q, k, v, c: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=c),
+            device,
+        )
         yours = _model_outputs(ops.conv2d, ops.attention, device)
         if yours.shape != theirs.shape:
-            return False, f"on {device}: the model's output has shape {tuple(yours.shape)}, torch's {tuple(theirs.shape)}"
+            return (
+                False,
+                f"on {device}: the model's output has shape {tuple(yours.shape)}, torch's {tuple(theirs.shape)}",
+            )
         scale = float(theirs.abs().max())
         worst = float((yours - theirs).abs().max())
         if not worst <= MODEL_TOLERANCE * scale:
-            return False, (f"on {device}: the conv + attention model's output differs from torch's by {worst:.3g} "
-                           f"(allowed {MODEL_TOLERANCE * scale:.3g})")
+            return False, (
+                f"on {device}: the conv + attention model's output differs from torch's by {worst:.3g} "
+                f"(allowed {MODEL_TOLERANCE * scale:.3g})"
+            )
         report.append(f"{device}: within {worst:.2g} of torch's (scale {scale:.3g})")
     return True, "conv2d + attention model (stride 2, padding 1, causal and not): " + "; ".join(report)

@@ -92,8 +92,7 @@ class GraphCase:
             starts = np.arange(0, n, block)[:-1] if n > block else np.zeros(0, np.int64)  # last block: isolated
             tails = [start + rng.integers(0, block, self.density * block) for start in starts]
             heads = [start + rng.integers(0, block, self.density * block) for start in starts]
-            return (np.concatenate(tails or [np.zeros(0, np.int64)]),
-                    np.concatenate(heads or [np.zeros(0, np.int64)]))
+            return (np.concatenate(tails or [np.zeros(0, np.int64)]), np.concatenate(heads or [np.zeros(0, np.int64)]))
         # star: 0 -> everyone else (sinks), and a few point back
         spokes = np.arange(1, n)
         back = spokes[rng.random(len(spokes)) < self.density / 10]
@@ -109,9 +108,11 @@ class GraphCase:
 
     def __str__(self) -> str:
         mess = ", with self-loops and duplicate edges" if self.messy else ""
-        return (f"kind={self.kind}, n~{self.n}, density={self.density}{mess} (data seed {self.seed}), "
-                f"source index {self.source}; pagerank damping={self.damping!r}, tol={self.tol!r}; "
-                f"[threaded: num_threads={self.num_threads}]")
+        return (
+            f"kind={self.kind}, n~{self.n}, density={self.density}{mess} (data seed {self.seed}), "
+            f"source index {self.source}; pagerank damping={self.damping!r}, tol={self.tol!r}; "
+            f"[threaded: num_threads={self.num_threads}]"
+        )
 
 
 def _add_mess(g: Graph, rng) -> Graph:
@@ -120,8 +121,7 @@ def _add_mess(g: Graph, rng) -> Graph:
     n = g.num_vertices
     loops = rng.integers(0, n, max(1, n // 8))
     copies = rng.integers(0, len(tails), len(tails) // 4) if len(tails) else np.zeros(0, np.int64)
-    return from_edges(n, np.concatenate([tails, loops, tails[copies]]),
-                      np.concatenate([heads, loops, heads[copies]]))
+    return from_edges(n, np.concatenate([tails, loops, tails[copies]]), np.concatenate([heads, loops, heads[copies]]))
 
 
 def max_vertices(profile: Profile) -> int:
@@ -143,8 +143,7 @@ def dampings(profile: Profile):
     iteration is two kernel launches (~0.1 s each); its edge cases hold 0.85 and 0.99 on graphs that converge
     fast."""
     top = 0.6 if profile.simulated else 0.99
-    return st.one_of(st.sampled_from([d for d in (0.0, 0.05, 0.5, DAMPING, 0.99) if d <= top]),
-                     st.floats(0.0, top))
+    return st.one_of(st.sampled_from([d for d in (0.0, 0.05, 0.5, DAMPING, 0.99) if d <= top]), st.floats(0.0, top))
 
 
 # The loosest check a PageRank case may come to: its tolerance (oracle.pagerank_tolerance, ~ d/(1-d) * tol) is
@@ -164,10 +163,18 @@ def tolerances(profile: Profile, damping: float):
 
 
 def _cases(profile: Profile, smallest: int, damping: float = DAMPING, tol=st.just(TOL)):
-    return st.builds(GraphCase, kind=st.sampled_from(KINDS), n=vertex_counts(profile, smallest),
-                     density=st.integers(0, 6), messy=st.booleans(), seed=st.integers(0, 2**32 - 1),
-                     source=st.integers(0, 2**31 - 1), damping=st.just(damping), tol=tol,
-                     num_threads=thread_counts())
+    return st.builds(
+        GraphCase,
+        kind=st.sampled_from(KINDS),
+        n=vertex_counts(profile, smallest),
+        density=st.integers(0, 6),
+        messy=st.booleans(),
+        seed=st.integers(0, 2**32 - 1),
+        source=st.integers(0, 2**31 - 1),
+        damping=st.just(damping),
+        tol=tol,
+        num_threads=thread_counts(),
+    )
 
 
 def cases(profile: Profile):
@@ -182,17 +189,29 @@ def pagerank_cases(profile: Profile):
 
 def edge_cases(profile: Profile) -> list[GraphCase]:
     """BFS: always checked first: the smallest graphs, every kind, no edges, sources at both ends."""
-    small = [GraphCase("chain", 1, 0, False, 0, 0), GraphCase("chain", 1, 0, True, 1, 0),
-             GraphCase("random", 2, 0, False, 2, 1), GraphCase("random", 7, 0, False, 2, 3),
-             GraphCase("chain", 5, 0, False, 3, 0), GraphCase("chain", 5, 0, False, 3, 4),
-             GraphCase("broom", 13, 0, False, 4, 0), GraphCase("star", 9, 3, False, 5, 0),
-             GraphCase("pieces", 16, 2, True, 6, 3), GraphCase("grid", 12, 0, False, 7, 5),
-             GraphCase("rmat", 16, 3, True, 8, 2)]
+    small = [
+        GraphCase("chain", 1, 0, False, 0, 0),
+        GraphCase("chain", 1, 0, True, 1, 0),
+        GraphCase("random", 2, 0, False, 2, 1),
+        GraphCase("random", 7, 0, False, 2, 3),
+        GraphCase("chain", 5, 0, False, 3, 0),
+        GraphCase("chain", 5, 0, False, 3, 4),
+        GraphCase("broom", 13, 0, False, 4, 0),
+        GraphCase("star", 9, 3, False, 5, 0),
+        GraphCase("pieces", 16, 2, True, 6, 3),
+        GraphCase("grid", 12, 0, False, 7, 5),
+        GraphCase("rmat", 16, 3, True, 8, 2),
+    ]
     if not profile.simulated:
-        small += [GraphCase("chain", 1025, 0, False, 9, 0), GraphCase("broom", 257, 0, False, 10, 1),
-                  GraphCase("grid", 1024, 0, True, 11, 0), GraphCase("rmat", 2048, 8, False, 12, 7),
-                  GraphCase("random", 997, 3, True, 13, 996), GraphCase("pieces", 513, 4, False, 14, 0),
-                  GraphCase("star", 1000, 5, True, 15, 3)]
+        small += [
+            GraphCase("chain", 1025, 0, False, 9, 0),
+            GraphCase("broom", 257, 0, False, 10, 1),
+            GraphCase("grid", 1024, 0, True, 11, 0),
+            GraphCase("rmat", 2048, 8, False, 12, 7),
+            GraphCase("random", 997, 3, True, 13, 996),
+            GraphCase("pieces", 513, 4, False, 14, 0),
+            GraphCase("star", 1000, 5, True, 15, 3),
+        ]
     return [dataclasses.replace(case, num_threads=cycled_thread_count(index)) for index, case in enumerate(small)]
 
 
@@ -201,20 +220,25 @@ def pagerank_edge_cases(profile: Profile) -> list[GraphCase]:
     the default, close to 1, and tol at both ends of its range, on graphs that converge in at most a few
     hundred iterations (MPI pays a collective for each; on the simulator, at most ~20: tests/test_coverage.py
     counts them)."""
-    small = [GraphCase("chain", 0, 0, False, 0, 0, damping=0.99, tol=1e-10),  # no vertex at all
-             GraphCase("chain", 1, 0, True, 1, 0, damping=0.99, tol=1e-10),  # one vertex, a self-loop
-             GraphCase("random", 7, 0, False, 2, 0, damping=0.5),  # no edges: every vertex dangling
-             GraphCase("star", 9, 3, False, 5, 0, damping=0.99),
-             GraphCase("star", 12, 3, True, 5, 0),  # the defaults, passed by omission
-             GraphCase("chain", 5, 0, False, 3, 0, damping=0.0, tol=1e-2),
-             GraphCase("rmat", 16, 3, True, 8, 0, damping=0.3, tol=1e-10),
-             GraphCase("pieces", 16, 2, True, 6, 0, damping=0.05, tol=1e-10),
-             GraphCase("broom", 13, 0, False, 4, 0, damping=0.5, tol=1e-6)]
+    small = [
+        GraphCase("chain", 0, 0, False, 0, 0, damping=0.99, tol=1e-10),  # no vertex at all
+        GraphCase("chain", 1, 0, True, 1, 0, damping=0.99, tol=1e-10),  # one vertex, a self-loop
+        GraphCase("random", 7, 0, False, 2, 0, damping=0.5),  # no edges: every vertex dangling
+        GraphCase("star", 9, 3, False, 5, 0, damping=0.99),
+        GraphCase("star", 12, 3, True, 5, 0),  # the defaults, passed by omission
+        GraphCase("chain", 5, 0, False, 3, 0, damping=0.0, tol=1e-2),
+        GraphCase("rmat", 16, 3, True, 8, 0, damping=0.3, tol=1e-10),
+        GraphCase("pieces", 16, 2, True, 6, 0, damping=0.05, tol=1e-10),
+        GraphCase("broom", 13, 0, False, 4, 0, damping=0.5, tol=1e-6),
+    ]
     if not profile.simulated:
-        small += [GraphCase("grid", 12, 0, False, 7, 0, damping=0.99, tol=1e-10),
-                  GraphCase("random", 997, 3, True, 13, 0, damping=0.99, tol=1e-10),
-                  GraphCase("chain", 1025, 0, False, 9, 0, damping=0.95, tol=1e-9),
-                  GraphCase("rmat", 2048, 8, False, 12, 0), GraphCase("random", 997, 3, True, 13, 0, tol=1e-10),
-                  GraphCase("pieces", 513, 4, False, 14, 0, damping=0.95, tol=1e-8),
-                  GraphCase("star", 1000, 5, True, 15, 0, damping=0.05)]
+        small += [
+            GraphCase("grid", 12, 0, False, 7, 0, damping=0.99, tol=1e-10),
+            GraphCase("random", 997, 3, True, 13, 0, damping=0.99, tol=1e-10),
+            GraphCase("chain", 1025, 0, False, 9, 0, damping=0.95, tol=1e-9),
+            GraphCase("rmat", 2048, 8, False, 12, 0),
+            GraphCase("random", 997, 3, True, 13, 0, tol=1e-10),
+            GraphCase("pieces", 513, 4, False, 14, 0, damping=0.95, tol=1e-8),
+            GraphCase("star", 1000, 5, True, 15, 0, damping=0.05),
+        ]
     return [dataclasses.replace(case, num_threads=cycled_thread_count(index)) for index, case in enumerate(small)]

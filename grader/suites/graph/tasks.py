@@ -52,8 +52,12 @@ def check_pagerank(call: Call, case: strategies.GraphCase) -> None:
         got = call("pagerank", g, damping=case.damping, tol=case.tol, **_extra(call, case))
         what = f"pagerank(g, damping={case.damping!r}, tol={case.tol!r}) on {g!r}"
     try:
-        expect_array(got, oracle.pagerank(g, case.damping), what=what,
-                     tolerance=oracle.pagerank_tolerance(case.damping, case.tol))
+        expect_array(
+            got,
+            oracle.pagerank(g, case.damping),
+            what=what,
+            tolerance=oracle.pagerank_tolerance(case.damping, case.tol),
+        )
     except Mismatch as wrong:
         raise Mismatch(f"input: {case}\n{wrong}") from None
 
@@ -68,12 +72,16 @@ def verify_pagerank(params: dict, inputs, output) -> None:
     <= tol / (1 - d) = 6.7e-7, inside the 1e-6 tolerance."""
     (g,) = inputs
     if not isinstance(output, np.ndarray) or output.dtype != np.float64 or output.shape != (g.num_vertices,):
-        raise Mismatch(f"timed pagerank on {g!r}: expected float64[{g.num_vertices}], got "
-                       f"{getattr(output, 'dtype', type(output).__name__)}{getattr(output, 'shape', '')}")
+        raise Mismatch(
+            f"timed pagerank on {g!r}: expected float64[{g.num_vertices}], got "
+            f"{getattr(output, 'dtype', type(output).__name__)}{getattr(output, 'shape', '')}"
+        )
     residual = oracle.pagerank_residual(g, output)
     if not residual <= 1e-7:
-        raise Mismatch(f"timed pagerank on {g!r}: ||F(x) - x||_1 = {residual:.3g} > 1e-7: not converged to "
-                       f"the PageRank fixed point (the dangling mass or the teleport term may be wrong)")
+        raise Mismatch(
+            f"timed pagerank on {g!r}: ||F(x) - x||_1 = {residual:.3g} > 1e-7: not converged to "
+            f"the PageRank fixed point (the dangling mass or the teleport term may be wrong)"
+        )
 
 
 def correctness(variant: str, *, ranks: int = 0, points: float = 3) -> tuple[Property, Property]:
@@ -82,34 +90,88 @@ def correctness(variant: str, *, ranks: int = 0, points: float = 3) -> tuple[Pro
     # Drawn cases after the edge cases: under MPI every call is a collective of oversubscribed ranks (4 on 2
     # cores: ~10 ms a BFS level), on the simulator a kernel launch costs ~0.1 s; both get fewer.
     examples = dict(max_examples=20 if ranks else 40, simulator_max_examples=6)
-    return (Property(variant=variant, points=points, name=f"bfs correctness{on}", cases=strategies.cases,
-                     check=check_bfs, edge_cases=strategies.edge_cases, ranks=ranks, time_limit_s=limit,
-                     **examples),
-            Property(variant=variant, points=points, name=f"pagerank correctness{on}",
-                     cases=strategies.pagerank_cases, check=check_pagerank,
-                     edge_cases=strategies.pagerank_edge_cases, ranks=ranks, time_limit_s=limit, **examples))
+    return (
+        Property(
+            variant=variant,
+            points=points,
+            name=f"bfs correctness{on}",
+            cases=strategies.cases,
+            check=check_bfs,
+            edge_cases=strategies.edge_cases,
+            ranks=ranks,
+            time_limit_s=limit,
+            **examples,
+        ),
+        Property(
+            variant=variant,
+            points=points,
+            name=f"pagerank correctness{on}",
+            cases=strategies.pagerank_cases,
+            check=check_pagerank,
+            edge_cases=strategies.pagerank_edge_cases,
+            ranks=ranks,
+            time_limit_s=limit,
+            **examples,
+        ),
+    )
 
 
-def speed(variant: str, *, scale: int = CPU_SCALE, fallback_bfs: float, fallback_pagerank: float,
-          on_device: bool = False, ranks: int = 0, kwargs=None) -> tuple[Benchmark, Benchmark]:
+def speed(
+    variant: str,
+    *,
+    scale: int = CPU_SCALE,
+    fallback_bfs: float,
+    fallback_pagerank: float,
+    on_device: bool = False,
+    ranks: int = 0,
+    kwargs=None,
+) -> tuple[Benchmark, Benchmark]:
     edges = EDGE_FACTOR * 2**scale
     suffix = " (kernel only)" if on_device else (f", {ranks} ranks" if ranks else "")
-    bfs_learner = (Contestant("bfs_hybrid_device", prepare=baseline.to_device,
-                              collect=baseline.from_device) if on_device else Contestant("bfs_hybrid"))
-    pagerank_learner = (Contestant("pagerank_device", prepare=baseline.to_device_pagerank,
-                                   collect=baseline.from_device) if on_device
-                        else Contestant("pagerank"))
-    common = dict(variant=variant, points=2, params={"scale": scale}, baseline_module=baseline.__name__,
-                  needs_gpu=on_device, ranks=ranks, kwargs=kwargs or {}, time_limit_s=600.0)
-    return (Benchmark(name=f"bfs_hybrid speed, R-MAT scale {scale}{suffix}",
-                      inputs=baseline.make_bfs_inputs, learner=bfs_learner,
-                      baseline=Contestant("bfs", prepare=baseline.to_scipy), verify=verify_bfs,
-                      fallback_speedup=fallback_bfs, work=("traversed edges", edges), rounds=7, **common),
-            Benchmark(name=f"pagerank speed, R-MAT scale {scale}{suffix}",
-                      inputs=baseline.make_pagerank_inputs, learner=pagerank_learner,
-                      baseline=Contestant("pagerank", prepare=baseline.to_scipy_pagerank),
-                      verify=verify_pagerank, fallback_speedup=fallback_pagerank, work=("edges", edges),
-                      rounds=3, **common))  # a scipy PageRank takes 1-5 s: 3 rounds keep the task near a minute
+    bfs_learner = (
+        Contestant("bfs_hybrid_device", prepare=baseline.to_device, collect=baseline.from_device)
+        if on_device
+        else Contestant("bfs_hybrid")
+    )
+    pagerank_learner = (
+        Contestant("pagerank_device", prepare=baseline.to_device_pagerank, collect=baseline.from_device)
+        if on_device
+        else Contestant("pagerank")
+    )
+    common = dict(
+        variant=variant,
+        points=2,
+        params={"scale": scale},
+        baseline_module=baseline.__name__,
+        needs_gpu=on_device,
+        ranks=ranks,
+        kwargs=kwargs or {},
+        time_limit_s=600.0,
+    )
+    return (
+        Benchmark(
+            name=f"bfs_hybrid speed, R-MAT scale {scale}{suffix}",
+            inputs=baseline.make_bfs_inputs,
+            learner=bfs_learner,
+            baseline=Contestant("bfs", prepare=baseline.to_scipy),
+            verify=verify_bfs,
+            fallback_speedup=fallback_bfs,
+            work=("traversed edges", edges),
+            rounds=7,
+            **common,
+        ),
+        Benchmark(
+            name=f"pagerank speed, R-MAT scale {scale}{suffix}",
+            inputs=baseline.make_pagerank_inputs,
+            learner=pagerank_learner,
+            baseline=Contestant("pagerank", prepare=baseline.to_scipy_pagerank),
+            verify=verify_pagerank,
+            fallback_speedup=fallback_pagerank,
+            work=("edges", edges),
+            rounds=3,
+            **common,
+        ),
+    )  # a scipy PageRank takes 1-5 s: 3 rounds keep the task near a minute
 
 
 def _simd_warm_up(profile):
@@ -122,16 +184,17 @@ ASSIGNMENT = Assignment(
     name="graph",
     title="Graph processing: BFS top-down, bottom-up and hybrid; PageRank; threads, SIMD, CUDA and MPI",
     variants=("threaded", "simd", "cuda", "mpi"),
-    functions={"threaded": FUNCTIONS, "simd": FUNCTIONS, "mpi": FUNCTIONS,
-               "cuda": FUNCTIONS + ("bfs_top_down_device", "bfs_bottom_up_device", "bfs_hybrid_device",
-                                    "pagerank_device")},
+    functions={
+        "threaded": FUNCTIONS,
+        "simd": FUNCTIONS,
+        "mpi": FUNCTIONS,
+        "cuda": FUNCTIONS + ("bfs_top_down_device", "bfs_bottom_up_device", "bfs_hybrid_device", "pagerank_device"),
+    },
     tasks=(
         *correctness("threaded"),
-        *speed("threaded", fallback_bfs=2.0, fallback_pagerank=1.0,
-               kwargs={"num_threads": os.cpu_count() or 1}),
+        *speed("threaded", fallback_bfs=2.0, fallback_pagerank=1.0, kwargs={"num_threads": os.cpu_count() or 1}),
         *correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
-                   warm_up=_simd_warm_up),
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions, warm_up=_simd_warm_up),
         *speed("simd", fallback_bfs=3.0, fallback_pagerank=0.75),
         *correctness("cuda"),
         *speed("cuda", scale=GPU_SCALE, fallback_bfs=10.0, fallback_pagerank=20.0, on_device=True),

@@ -46,16 +46,34 @@ class MandelbrotCase:
         return (self.x0, self.y0, self.x1, self.y1, self.width, self.height, self.max_iters)
 
     def __str__(self) -> str:
-        return (f"mandelbrot(x0={self.x0!r}, y0={self.y0!r}, x1={self.x1!r}, y1={self.y1!r}, "
-                f"width={self.width}, height={self.height}, max_iters={self.max_iters})"
-                f" [threaded: num_threads={self.num_threads}]")
+        return (
+            f"mandelbrot(x0={self.x0!r}, y0={self.y0!r}, x1={self.x1!r}, y1={self.y1!r}, "
+            f"width={self.width}, height={self.height}, max_iters={self.max_iters})"
+            f" [threaded: num_threads={self.num_threads}]"
+        )
 
 
-def window(corner_re: float, corner_im: float, pitch: float, aspect: float, width: int, height: int,
-           max_iters: int, num_threads: int) -> MandelbrotCase:
+def window(
+    corner_re: float,
+    corner_im: float,
+    pitch: float,
+    aspect: float,
+    width: int,
+    height: int,
+    max_iters: int,
+    num_threads: int,
+) -> MandelbrotCase:
     """A case whose pixels are ``pitch`` wide and ``pitch * aspect`` tall, from corner (x0, y0)."""
-    return MandelbrotCase(corner_re, corner_im, corner_re + pitch * width,
-                          corner_im + pitch * aspect * height, width, height, max_iters, num_threads)
+    return MandelbrotCase(
+        corner_re,
+        corner_im,
+        corner_re + pitch * width,
+        corner_im + pitch * aspect * height,
+        width,
+        height,
+        max_iters,
+        num_threads,
+    )
 
 
 def whole_view(number: int, width: int, height: int, max_iters: int, num_threads: int = 3) -> MandelbrotCase:
@@ -95,13 +113,18 @@ def edge_cases(profile: Profile) -> list[MandelbrotCase]:
     edge = []
     for index, (width, height) in enumerate(sizes):
         for number in (1, 2):
-            edge.append(whole_view(number, width, height, caps[index % len(caps)],
-                                   num_threads=cycled_thread_count(2 * index + number)))
+            edge.append(
+                whole_view(
+                    number, width, height, caps[index % len(caps)], num_threads=cycled_thread_count(2 * index + number)
+                )
+            )
     # Windows of zero width, of zero height, and flipped both ways; the largest cap, on a boundary window.
-    edge += [window(-0.75, 0.1, 0.0, 1.0, 9, 7, 64, num_threads=16),
-             window(-1.5, 0.0, 1e-2, 0.0, 7, 9, 64, num_threads=None),
-             window(0.4, 0.6, -5e-2, -1.0, 13, 11, 100, num_threads=7),
-             window(-0.7454, 0.1130, 1e-5, 1.0, 17, 5, top, num_threads=33)]
+    edge += [
+        window(-0.75, 0.1, 0.0, 1.0, 9, 7, 64, num_threads=16),
+        window(-1.5, 0.0, 1e-2, 0.0, 7, 9, 64, num_threads=None),
+        window(0.4, 0.6, -5e-2, -1.0, 13, 11, 100, num_threads=7),
+        window(-0.7454, 0.1130, 1e-5, 1.0, 17, 5, top, num_threads=33),
+    ]
     if not profile.simulated:
         edge += [whole_view(number, WIDTH, HEIGHT, MAX_ITERS, num_threads=3) for number in (1, 2)]
     return edge

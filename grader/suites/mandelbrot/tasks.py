@@ -30,8 +30,12 @@ GPU_WIDTH, GPU_HEIGHT = 3 * baseline.WIDTH, 3 * baseline.HEIGHT  # the GPU bench
 
 # Total iterations of each benchmarked image (256 iterations at most a pixel): the sum of the oracle's counts,
 # for the throughput column. tests/test_mandelbrot.py recomputes each.
-PIXEL_ITERATIONS = {(1, 1600, 1200): 119_967_091, (2, 1600, 1200): 72_957_955, (3, 1600, 1200): 109_150_925,
-                    (1, 4800, 3600): 1_079_398_957}
+PIXEL_ITERATIONS = {
+    (1, 1600, 1200): 119_967_091,
+    (2, 1600, 1200): 72_957_955,
+    (3, 1600, 1200): 109_150_925,
+    (1, 4800, 3600): 1_079_398_957,
+}
 # float32 operations an iteration does, for the compute roofline: |z|^2 (2 multiplies, 1 add), the new real part
 # (1 subtract: the squares are reused), the new imaginary part (2 multiplies), adding c (2 adds).
 OPERATIONS_PER_ITERATION = 8
@@ -56,30 +60,50 @@ def check_mandelbrot(call: Call, case: strategies.MandelbrotCase) -> None:
 
 def verify_timed(params: dict, inputs, output) -> None:
     what = f"timed mandelbrot (view {params['view_number']}, {params['width']}x{params['height']})"
-    oracle.expect_counts(output, *inputs, what=what,
-                         expected=expected_counts(tuple(inputs)))
+    oracle.expect_counts(output, *inputs, what=what, expected=expected_counts(tuple(inputs)))
 
 
 def correctness(variant: str) -> Property:
-    return Property(variant=variant, points=6, cases=strategies.cases, check=check_mandelbrot,
-                    edge_cases=strategies.edge_cases)
+    return Property(
+        variant=variant, points=6, cases=strategies.cases, check=check_mandelbrot, edge_cases=strategies.edge_cases
+    )
 
 
 SERIAL = Contestant("mandelbrot")
-ON_DEVICE = Contestant("mandelbrot_device", prepare=baseline.to_device,
-                       collect=baseline.from_device)
+ON_DEVICE = Contestant("mandelbrot_device", prepare=baseline.to_device, collect=baseline.from_device)
 
 
-def speed(variant: str, view_number: int, *, name: str, points: float, fallback_speedup: float,
-          learner: Contestant = SERIAL, needs_gpu: bool = False, width: int = baseline.WIDTH,
-          height: int = baseline.HEIGHT, rounds: int = 7, kwargs=None) -> Benchmark:
-    return Benchmark(variant=variant, points=points, name=name, inputs=baseline.make_inputs,
-                     params={"view_number": view_number, "width": width, "height": height}, learner=learner,
-                     baseline_module=baseline.__name__, baseline=SERIAL, verify=verify_timed,
-                     fallback_speedup=fallback_speedup,
-                     work=("pixel-iterations", PIXEL_ITERATIONS[view_number, width, height]), needs_gpu=needs_gpu,
-                     rounds=rounds, kwargs=kwargs or {},
-                     operations=OPERATIONS_PER_ITERATION * PIXEL_ITERATIONS[view_number, width, height])
+def speed(
+    variant: str,
+    view_number: int,
+    *,
+    name: str,
+    points: float,
+    fallback_speedup: float,
+    learner: Contestant = SERIAL,
+    needs_gpu: bool = False,
+    width: int = baseline.WIDTH,
+    height: int = baseline.HEIGHT,
+    rounds: int = 7,
+    kwargs=None,
+) -> Benchmark:
+    return Benchmark(
+        variant=variant,
+        points=points,
+        name=name,
+        inputs=baseline.make_inputs,
+        params={"view_number": view_number, "width": width, "height": height},
+        learner=learner,
+        baseline_module=baseline.__name__,
+        baseline=SERIAL,
+        verify=verify_timed,
+        fallback_speedup=fallback_speedup,
+        work=("pixel-iterations", PIXEL_ITERATIONS[view_number, width, height]),
+        needs_gpu=needs_gpu,
+        rounds=rounds,
+        kwargs=kwargs or {},
+        operations=OPERATIONS_PER_ITERATION * PIXEL_ITERATIONS[view_number, width, height],
+    )
 
 
 def _simd_warm_up(profile):
@@ -94,19 +118,49 @@ ASSIGNMENT = Assignment(
     functions={"threaded": ("mandelbrot",), "simd": ("mandelbrot",), "cuda": ("mandelbrot", "mandelbrot_device")},
     tasks=(
         correctness("threaded"),
-        speed("threaded", 1, name="speed, view 1 (whole set)", points=2, fallback_speedup=1.8,
-              kwargs={"num_threads": machine.cores()}),
-        speed("threaded", 3, name="speed, view 3 (unbalanced rows)", points=2, fallback_speedup=1.8,
-              kwargs={"num_threads": machine.cores()}),
+        speed(
+            "threaded",
+            1,
+            name="speed, view 1 (whole set)",
+            points=2,
+            fallback_speedup=1.8,
+            kwargs={"num_threads": machine.cores()},
+        ),
+        speed(
+            "threaded",
+            3,
+            name="speed, view 3 (unbalanced rows)",
+            points=2,
+            fallback_speedup=1.8,
+            kwargs={"num_threads": machine.cores()},
+        ),
         correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
-                   warm_up=_simd_warm_up),
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions, warm_up=_simd_warm_up),
         speed("simd", 1, name="speed, view 1", points=4, fallback_speedup=5.0),
         correctness("cuda"),
         # rounds=5: each round runs the serial baseline for ~4 s on this image
-        speed("cuda", 1, name="speed (kernel only), view 1 at 4800x3600", points=4, fallback_speedup=5000.0,
-              learner=ON_DEVICE, needs_gpu=True, width=GPU_WIDTH, height=GPU_HEIGHT, rounds=5),
-        speed("cuda", 1, name="end-to-end, with transfers, view 1 at 4800x3600", points=0, fallback_speedup=500.0,
-              needs_gpu=True, width=GPU_WIDTH, height=GPU_HEIGHT, rounds=5),
+        speed(
+            "cuda",
+            1,
+            name="speed (kernel only), view 1 at 4800x3600",
+            points=4,
+            fallback_speedup=5000.0,
+            learner=ON_DEVICE,
+            needs_gpu=True,
+            width=GPU_WIDTH,
+            height=GPU_HEIGHT,
+            rounds=5,
+        ),
+        speed(
+            "cuda",
+            1,
+            name="end-to-end, with transfers, view 1 at 4800x3600",
+            points=0,
+            fallback_speedup=500.0,
+            needs_gpu=True,
+            width=GPU_WIDTH,
+            height=GPU_HEIGHT,
+            rounds=5,
+        ),
     ),
 )

@@ -51,8 +51,9 @@ from grader.cases import cycled_thread_count, thread_counts
 from grader.spec import Profile
 
 # Saturated colours, far apart: consecutive circles never share one (see ``overlap``).
-PALETTE = np.array([(1, 0, 0), (0, 0.8, 0), (0, 0, 1), (1, 0.9, 0), (0, 0.9, 0.9), (0.9, 0, 0.9),
-                    (0, 0, 0), (1, 0.5, 0)], np.float32)
+PALETTE = np.array(
+    [(1, 0, 0), (0, 0.8, 0), (0, 0, 1), (1, 0.9, 0), (0, 0.9, 0.9), (0.9, 0, 0.9), (0, 0, 0), (1, 0.5, 0)], np.float32
+)
 LAYOUTS = ("overlap", "scatter", "tiny", "grid", "huge")
 WHITE = (1.0, 1.0, 1.0, 1.0)
 # Backgrounds every search tries first (then any RGBA): opaque white, the dark sky, clear black, half-clear.
@@ -93,8 +94,7 @@ class RenderCase:
         elif self.layout == "huge":
             distance = rng.uniform(0.0, 1e3, n) * rng.choice([1e-3, 1.0], n)  # some near, some 1e3 away
             angle = rng.uniform(0.0, 2 * np.pi, n)
-            centres = np.clip(0.5 + distance[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1),
-                              -1e3, 1e3)
+            centres = np.clip(0.5 + distance[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1), -1e3, 1e3)
             reach = np.hypot(centres[:, 0] - 0.5, centres[:, 1] - 0.5)
             radii = np.clip(reach + rng.uniform(-0.4, 0.4, n), 1e-3, 1e3)  # the rim crosses the frame
         elif self.layout == "many":
@@ -113,14 +113,23 @@ class RenderCase:
         else:
             alphas = np.full(n, 0.5)
         falloffs = rng.choice(FALLOFFS, n) if self.falloff else np.zeros(n)
-        return Scene(centres=centres, radii=radii, colours=colours, alphas=alphas, falloffs=falloffs,
-                     background=self.background, name=f"{self.layout} x{n}")
+        return Scene(
+            centres=centres,
+            radii=radii,
+            colours=colours,
+            alphas=alphas,
+            falloffs=falloffs,
+            background=self.background,
+            name=f"{self.layout} x{n}",
+        )
 
     def __str__(self) -> str:
         extras = "".join([", falloff" if self.falloff else "", ", random alpha" if self.random_alpha else ""])
-        return (f"{self.width}x{self.height} frame, {self.circles} circles, layout {self.layout}{extras}, "
-                f"background RGBA {self.background} [threaded: num_threads={self.num_threads}] "
-                f"(data seed {self.seed}); rebuild: grader.suites.render.cases.{self!r}.scene()")
+        return (
+            f"{self.width}x{self.height} frame, {self.circles} circles, layout {self.layout}{extras}, "
+            f"background RGBA {self.background} [threaded: num_threads={self.num_threads}] "
+            f"(data seed {self.seed}); rebuild: grader.suites.render.cases.{self!r}.scene()"
+        )
 
 
 # Frame sizes that break tilings: 1, primes, and one either side of the 16- and 32-pixel tiles.
@@ -145,9 +154,18 @@ def backgrounds():
 
 
 def _cases(width, height, circles, layouts):
-    return st.builds(RenderCase, width=width, height=height, circles=circles, layout=layouts,
-                     seed=st.integers(0, 2**32 - 1), falloff=st.booleans(), random_alpha=st.booleans(),
-                     background=backgrounds(), num_threads=thread_counts())
+    return st.builds(
+        RenderCase,
+        width=width,
+        height=height,
+        circles=circles,
+        layout=layouts,
+        seed=st.integers(0, 2**32 - 1),
+        falloff=st.booleans(),
+        random_alpha=st.booleans(),
+        background=backgrounds(),
+        num_threads=thread_counts(),
+    )
 
 
 def cases(profile: Profile):
@@ -164,23 +182,32 @@ def cases(profile: Profile):
 def edge_cases(profile: Profile) -> list[RenderCase]:
     dark, clear, half = BACKGROUNDS[1:]
     if profile.simulated:
-        edge = [RenderCase(1, 1, 0, "overlap", 0, background=half), RenderCase(1, 1, 2, "overlap", 1),
-                RenderCase(16, 16, 4, "overlap", 2, background=clear, random_alpha=True),
-                RenderCase(17, 3, 4, "scatter", 3, background=dark),
-                RenderCase(16, 16, 5, "tiny", 4, falloff=True), RenderCase(5, 9, 300, "many", 5),
-                RenderCase(5, 5, 3, "huge", 6, background=half),
-                # a 2x3 frame is one block: 2,100 circles make it the crowded tile, at a few seconds
-                RenderCase(2, 3, 2_100, "overlap", 7, random_alpha=True, background=clear)]
+        edge = [
+            RenderCase(1, 1, 0, "overlap", 0, background=half),
+            RenderCase(1, 1, 2, "overlap", 1),
+            RenderCase(16, 16, 4, "overlap", 2, background=clear, random_alpha=True),
+            RenderCase(17, 3, 4, "scatter", 3, background=dark),
+            RenderCase(16, 16, 5, "tiny", 4, falloff=True),
+            RenderCase(5, 9, 300, "many", 5),
+            RenderCase(5, 5, 3, "huge", 6, background=half),
+            # a 2x3 frame is one block: 2,100 circles make it the crowded tile, at a few seconds
+            RenderCase(2, 3, 2_100, "overlap", 7, random_alpha=True, background=clear),
+        ]
     else:
-        edge = [RenderCase(1, 1, 0, "overlap", 0, background=half), RenderCase(1, 1, 3, "overlap", 1),
-                RenderCase(7, 3, 3, "overlap", 2, background=clear),
-                RenderCase(33, 17, 6, "overlap", 3, random_alpha=True, background=half),
-                RenderCase(100, 64, 12, "scatter", 4, background=dark), RenderCase(64, 65, 40, "tiny", 5),
-                RenderCase(65, 31, 6, "overlap", 6, falloff=True, background=dark),
-                RenderCase(97, 96, 10, "grid", 7), RenderCase(40, 40, 300, "many", 8),
-                RenderCase(17, 100, 8, "scatter", 9, falloff=True, random_alpha=True, background=clear),
-                RenderCase(31, 33, 20, "huge", 10, falloff=True, background=half),
-                RenderCase(16, 16, 4_100, "overlap", 11, background=half),  # one tile, past 4,096
-                RenderCase(3, 2, CROWD, "overlap", 12, random_alpha=True, background=clear),
-                RenderCase(33, 17, 2_500, "scatter", 13, falloff=True)]
+        edge = [
+            RenderCase(1, 1, 0, "overlap", 0, background=half),
+            RenderCase(1, 1, 3, "overlap", 1),
+            RenderCase(7, 3, 3, "overlap", 2, background=clear),
+            RenderCase(33, 17, 6, "overlap", 3, random_alpha=True, background=half),
+            RenderCase(100, 64, 12, "scatter", 4, background=dark),
+            RenderCase(64, 65, 40, "tiny", 5),
+            RenderCase(65, 31, 6, "overlap", 6, falloff=True, background=dark),
+            RenderCase(97, 96, 10, "grid", 7),
+            RenderCase(40, 40, 300, "many", 8),
+            RenderCase(17, 100, 8, "scatter", 9, falloff=True, random_alpha=True, background=clear),
+            RenderCase(31, 33, 20, "huge", 10, falloff=True, background=half),
+            RenderCase(16, 16, 4_100, "overlap", 11, background=half),  # one tile, past 4,096
+            RenderCase(3, 2, CROWD, "overlap", 12, random_alpha=True, background=clear),
+            RenderCase(33, 17, 2_500, "scatter", 13, falloff=True),
+        ]
     return [dataclasses.replace(case, num_threads=cycled_thread_count(index)) for index, case in enumerate(edge)]

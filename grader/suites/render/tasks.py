@@ -47,9 +47,11 @@ def expect_frame(got, scene: Scene, width: int, height: int, *, what: str, expec
             with np.errstate(invalid="ignore"):
                 bad = ~(np.abs(got.astype(np.float64) - frame) <= tolerance)
             row, column = (int(k) for k in np.argwhere(bad.any(axis=2))[0])
-            hint = (f"\npixel (row {row}, column {column}): expected RGBA {np.round(frame[row, column], 4)}, "
-                    f"got {np.round(got[row, column], 4)}; circles covering it, in order: "
-                    f"{oracle.covering(scene, width, height, row, column)}")
+            hint = (
+                f"\npixel (row {row}, column {column}): expected RGBA {np.round(frame[row, column], 4)}, "
+                f"got {np.round(got[row, column], 4)}; circles covering it, in order: "
+                f"{oracle.covering(scene, width, height, row, column)}"
+            )
         raise Mismatch(f"{wrong}{hint}") from None
 
 
@@ -64,34 +66,65 @@ def check_render(call: Call, case: strategies.RenderCase) -> None:
     fresh = case.scene()  # the grader's sandbox also checks this; here it guards direct calls (tests)
     for field in SCENE_FIELDS:
         if not np.array_equal(getattr(scene, field), getattr(fresh, field)):
-            raise Mismatch(f"input: {case}\nrender changed the scene's {field} array: inputs must be left "
-                           f"unchanged")
+            raise Mismatch(f"input: {case}\nrender changed the scene's {field} array: inputs must be left unchanged")
 
 
 def verify_timed(params: dict, inputs, output) -> None:
     scene, width, height = inputs
-    expect_frame(output, scene, width, height, what=f"timed render ({params['scene']}, {width}x{height})",
-                 expected=_benchmark_reference(params["scene"], width, height, params.get("seed", 0)))
+    expect_frame(
+        output,
+        scene,
+        width,
+        height,
+        what=f"timed render ({params['scene']}, {width}x{height})",
+        expected=_benchmark_reference(params["scene"], width, height, params.get("seed", 0)),
+    )
 
 
 def correctness(variant: str) -> Property:
-    return Property(variant=variant, points=6, cases=strategies.cases, check=check_render,
-                    edge_cases=strategies.edge_cases, max_examples=40, simulator_max_examples=8)
+    return Property(
+        variant=variant,
+        points=6,
+        cases=strategies.cases,
+        check=check_render,
+        edge_cases=strategies.edge_cases,
+        max_examples=40,
+        simulator_max_examples=8,
+    )
 
 
 SERIAL = Contestant("render")
-ON_DEVICE = Contestant("render_device", prepare=baseline.to_device,
-                       collect=baseline.from_device)
+ON_DEVICE = Contestant("render_device", prepare=baseline.to_device, collect=baseline.from_device)
 
 
-def speed(variant: str, scene: str, *, points: float, fallback_speedup: float, learner: Contestant = SERIAL,
-          needs_gpu: bool = False, name: str | None = None, kwargs=None, rounds: int = 7) -> Benchmark:
-    return Benchmark(variant=variant, points=points, name=name or f"speed, {scene} {SIZE}x{SIZE}",
-                     inputs=baseline.make_inputs,
-                     params={"scene": scene, "width": SIZE, "height": SIZE}, learner=learner,
-                     baseline_module=baseline.__name__, baseline=SERIAL, verify=verify_timed,
-                     fallback_speedup=fallback_speedup, work=("pixels", SIZE * SIZE), needs_gpu=needs_gpu,
-                     kwargs=kwargs or {}, rounds=rounds)
+def speed(
+    variant: str,
+    scene: str,
+    *,
+    points: float,
+    fallback_speedup: float,
+    learner: Contestant = SERIAL,
+    needs_gpu: bool = False,
+    name: str | None = None,
+    kwargs=None,
+    rounds: int = 7,
+) -> Benchmark:
+    return Benchmark(
+        variant=variant,
+        points=points,
+        name=name or f"speed, {scene} {SIZE}x{SIZE}",
+        inputs=baseline.make_inputs,
+        params={"scene": scene, "width": SIZE, "height": SIZE},
+        learner=learner,
+        baseline_module=baseline.__name__,
+        baseline=SERIAL,
+        verify=verify_timed,
+        fallback_speedup=fallback_speedup,
+        work=("pixels", SIZE * SIZE),
+        needs_gpu=needs_gpu,
+        kwargs=kwargs or {},
+        rounds=rounds,
+    )
 
 
 def _simd_warm_up(profile):
@@ -108,18 +141,38 @@ ASSIGNMENT = Assignment(
     functions={"threaded": ("render",), "simd": ("render",), "cuda": ("render", "render_device")},
     tasks=(
         correctness("threaded"),
-        speed("threaded", "rand10k", points=4, fallback_speedup=2.0,
-              kwargs={"num_threads": os.cpu_count() or 1}),
+        speed("threaded", "rand10k", points=4, fallback_speedup=2.0, kwargs={"num_threads": os.cpu_count() or 1}),
         correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
-                   warm_up=_simd_warm_up),
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions, warm_up=_simd_warm_up),
         speed("simd", "rand10k", points=4, fallback_speedup=2.0),
         correctness("cuda"),
-        speed("cuda", "rand100k", points=2, fallback_speedup=800.0, learner=ON_DEVICE, needs_gpu=True,
-              name=f"speed (kernel only), rand100k {SIZE}x{SIZE}", rounds=5),
-        speed("cuda", "snowsingle", points=1, fallback_speedup=400.0, learner=ON_DEVICE, needs_gpu=True,
-              name=f"speed (kernel only), snowsingle {SIZE}x{SIZE}"),
-        speed("cuda", "biglittle", points=1, fallback_speedup=1000.0, learner=ON_DEVICE, needs_gpu=True,
-              name=f"speed (kernel only), biglittle {SIZE}x{SIZE}"),
+        speed(
+            "cuda",
+            "rand100k",
+            points=2,
+            fallback_speedup=800.0,
+            learner=ON_DEVICE,
+            needs_gpu=True,
+            name=f"speed (kernel only), rand100k {SIZE}x{SIZE}",
+            rounds=5,
+        ),
+        speed(
+            "cuda",
+            "snowsingle",
+            points=1,
+            fallback_speedup=400.0,
+            learner=ON_DEVICE,
+            needs_gpu=True,
+            name=f"speed (kernel only), snowsingle {SIZE}x{SIZE}",
+        ),
+        speed(
+            "cuda",
+            "biglittle",
+            points=1,
+            fallback_speedup=1000.0,
+            learner=ON_DEVICE,
+            needs_gpu=True,
+            name=f"speed (kernel only), biglittle {SIZE}x{SIZE}",
+        ),
     ),
 )

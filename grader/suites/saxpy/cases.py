@@ -59,21 +59,29 @@ def lengths(profile: Profile):
 
 def scalars():
     """Zero, one, negatives, tiny and large: each breaks a different wrong formula."""
-    return st.one_of(st.sampled_from([0.0, 1.0, -1.0, 2.0, -0.5]),
-                     st.floats(-1e6, 1e6, allow_nan=False, width=32))
+    return st.one_of(st.sampled_from([0.0, 1.0, -1.0, 2.0, -0.5]), st.floats(-1e6, 1e6, allow_nan=False, width=32))
 
 
 def cases(profile: Profile):
-    return st.builds(SaxpyCase, n=lengths(profile), a=scalars(),
-                     scale=st.sampled_from([1.0, 1e-3, 1e3, 1e6]), seed=st.integers(0, 2**32 - 1),
-                     num_threads=thread_counts())
+    return st.builds(
+        SaxpyCase,
+        n=lengths(profile),
+        a=scalars(),
+        scale=st.sampled_from([1.0, 1e-3, 1e3, 1e6]),
+        seed=st.integers(0, 2**32 - 1),
+        num_threads=thread_counts(),
+    )
 
 
 def edge_cases(profile: Profile) -> list[SaxpyCase]:
     sizes = EDGE_LENGTHS_SIMULATOR if profile.simulated else EDGE_LENGTHS_CPU
-    edge = [SaxpyCase(n=n, a=-2.5, scale=1.0, seed=n, num_threads=cycled_thread_count(index))
-            for index, n in enumerate(sizes)]
+    edge = [
+        SaxpyCase(n=n, a=-2.5, scale=1.0, seed=n, num_threads=cycled_thread_count(index))
+        for index, n in enumerate(sizes)
+    ]
     # The scalars that break a formula (a = 0: y exactly; 1; -1) and the extreme scales, at a ragged length.
     ragged = sizes[-1]
-    return edge + [SaxpyCase(n=ragged, a=a, scale=scale, seed=index, num_threads=7)
-                   for index, (a, scale) in enumerate([(0.0, 1e6), (1.0, 1e-3), (-1.0, 1e3)])]
+    return edge + [
+        SaxpyCase(n=ragged, a=a, scale=scale, seed=index, num_threads=7)
+        for index, (a, scale) in enumerate([(0.0, 1e6), (1.0, 1e-3), (-1.0, 1e3)])
+    ]

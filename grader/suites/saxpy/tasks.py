@@ -24,8 +24,7 @@ def check_saxpy(call: Call, case: strategies.SaxpyCase) -> None:
     a, x, y = case.arrays()
     got = call("saxpy", a, x, y, **({"num_threads": case.num_threads} if call.variant == "threaded" else {}))
     try:
-        expect_array(got, oracle.saxpy(a, x, y), what="saxpy(a, x, y)",
-                     tolerance=oracle.tolerance(a, x, y))
+        expect_array(got, oracle.saxpy(a, x, y), what="saxpy(a, x, y)", tolerance=oracle.tolerance(a, x, y))
     except Mismatch as wrong:
         raise Mismatch(f"input: {case}\n{wrong}") from None
 
@@ -35,28 +34,48 @@ def verify_timed(params: dict, inputs, output) -> None:
 
 
 def correctness(variant: str) -> Property:
-    return Property(variant=variant, points=6, cases=strategies.cases, check=check_saxpy,
-                    edge_cases=strategies.edge_cases)
+    return Property(
+        variant=variant, points=6, cases=strategies.cases, check=check_saxpy, edge_cases=strategies.edge_cases
+    )
 
 
 SERIAL = Contestant("saxpy")
 
 
-def speed(variant: str, *, name: str = "speed", learner: Contestant = SERIAL, n: int = N_CPU,
-          points: float = 4, needs_gpu: bool = False, fallback_speedup: float = 1.0, kwargs=None):
-    return Benchmark(variant=variant, points=points, name=name, inputs=baseline.make_inputs,
-                     params={"n": n}, learner=learner, baseline_module=baseline.__name__, baseline=SERIAL,
-                     verify=verify_timed, fallback_speedup=fallback_speedup,
-                     bytes_moved=BYTES_PER_ELEMENT * n, operations=2 * n,  # a multiply and an add an element
-                     needs_gpu=needs_gpu, kwargs=kwargs or {})
+def speed(
+    variant: str,
+    *,
+    name: str = "speed",
+    learner: Contestant = SERIAL,
+    n: int = N_CPU,
+    points: float = 4,
+    needs_gpu: bool = False,
+    fallback_speedup: float = 1.0,
+    kwargs=None,
+):
+    return Benchmark(
+        variant=variant,
+        points=points,
+        name=name,
+        inputs=baseline.make_inputs,
+        params={"n": n},
+        learner=learner,
+        baseline_module=baseline.__name__,
+        baseline=SERIAL,
+        verify=verify_timed,
+        fallback_speedup=fallback_speedup,
+        bytes_moved=BYTES_PER_ELEMENT * n,
+        operations=2 * n,  # a multiply and an add an element
+        needs_gpu=needs_gpu,
+        kwargs=kwargs or {},
+    )
 
 
 def _simd_warm_up(profile):
     return [("saxpy", strategies.SaxpyCase(n=64, a=2.0, scale=1.0, seed=1).arrays())]
 
 
-ON_DEVICE = Contestant("saxpy_device", prepare=baseline.to_device,
-                       collect=baseline.from_device)
+ON_DEVICE = Contestant("saxpy_device", prepare=baseline.to_device, collect=baseline.from_device)
 
 ASSIGNMENT = Assignment(
     number=2,
@@ -68,13 +87,18 @@ ASSIGNMENT = Assignment(
         correctness("threaded"),
         speed("threaded", fallback_speedup=1.5, kwargs={"num_threads": os.cpu_count() or 1}),
         correctness("simd"),
-        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions,
-                   warm_up=_simd_warm_up),
+        Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions, warm_up=_simd_warm_up),
         speed("simd", fallback_speedup=1.0),
         correctness("cuda"),
-        speed("cuda", name="speed (kernel only)", learner=ON_DEVICE, n=N_GPU, needs_gpu=True,
-              fallback_speedup=20.0),
-        speed("cuda", name="end-to-end, with transfers", learner=SERIAL, n=N_GPU, points=0,
-              needs_gpu=True, fallback_speedup=1.0),
+        speed("cuda", name="speed (kernel only)", learner=ON_DEVICE, n=N_GPU, needs_gpu=True, fallback_speedup=20.0),
+        speed(
+            "cuda",
+            name="end-to-end, with transfers",
+            learner=SERIAL,
+            n=N_GPU,
+            points=0,
+            needs_gpu=True,
+            fallback_speedup=1.0,
+        ),
     ),
 )

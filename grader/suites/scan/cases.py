@@ -43,7 +43,21 @@ KINDS = ("ones", "mod10", "signed", "extreme", "runs", "last_pair")
 # around the block sizes a scan uses (256 threads, 1024- to 4096-element tiles).
 EDGE_LENGTHS_SIMULATOR = (0, 1, 2, 3, 5, 7, 31, 32, 33, 63, 64, 65, 255, 256, 257, 513, 1025)
 EDGE_LENGTHS_CPU = EDGE_LENGTHS_SIMULATOR + (
-    511, 512, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 4097, 8191, 65536, 65537, 1_000_003)
+    511,
+    512,
+    1023,
+    1024,
+    2047,
+    2048,
+    2049,
+    4095,
+    4096,
+    4097,
+    8191,
+    65536,
+    65537,
+    1_000_003,
+)
 
 
 @dataclass(frozen=True)
@@ -86,15 +100,22 @@ def lengths(profile: Profile):
 
 
 def cases(profile: Profile):
-    return st.builds(ScanCase, n=lengths(profile), kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32 - 1),
-                     num_threads=thread_counts())
+    return st.builds(
+        ScanCase,
+        n=lengths(profile),
+        kind=st.sampled_from(KINDS),
+        seed=st.integers(0, 2**32 - 1),
+        num_threads=thread_counts(),
+    )
 
 
 def edge_cases(profile: Profile) -> list[ScanCase]:
     sizes = EDGE_LENGTHS_SIMULATOR if profile.simulated else EDGE_LENGTHS_CPU
     # Every size once, its kind cycling through all kinds, so each kind meets small and large sizes alike.
-    cycled = [ScanCase(n=n, kind=KINDS[index % len(KINDS)], seed=n, num_threads=cycled_thread_count(index))
-              for index, n in enumerate(sizes)]
+    cycled = [
+        ScanCase(n=n, kind=KINDS[index % len(KINDS)], seed=n, num_threads=cycled_thread_count(index))
+        for index, n in enumerate(sizes)
+    ]
     # And the tail's own traps at a ragged length: all pairs repeat / only the last pair repeats.
     ragged = 1025 if profile.simulated else 1_000_003
     return cycled + [ScanCase(n=ragged, kind="ones", seed=0), ScanCase(n=ragged, kind="last_pair", seed=0)]

@@ -67,51 +67,120 @@ def verify_repeats(params: dict, inputs, output) -> None:
 
 
 def correctness(variant: str) -> tuple[Property, Property]:
-    return (Property(variant=variant, points=3, cases=strategies.cases, check=check_exclusive_scan,
-                     edge_cases=strategies.edge_cases, name="exclusive_scan correctness"),
-            Property(variant=variant, points=3, cases=strategies.cases, check=check_find_repeats,
-                     edge_cases=strategies.edge_cases, name="find_repeats correctness"))
+    return (
+        Property(
+            variant=variant,
+            points=3,
+            cases=strategies.cases,
+            check=check_exclusive_scan,
+            edge_cases=strategies.edge_cases,
+            name="exclusive_scan correctness",
+        ),
+        Property(
+            variant=variant,
+            points=3,
+            cases=strategies.cases,
+            check=check_find_repeats,
+            edge_cases=strategies.edge_cases,
+            name="find_repeats correctness",
+        ),
+    )
 
 
-def speed(variant: str, function: str, *, baseline: Contestant, points: float, fallback_speedup: float,
-          learner: Contestant | None = None, n: int = N_CPU, needs_gpu: bool = False, kwargs=None) -> Benchmark:
+def speed(
+    variant: str,
+    function: str,
+    *,
+    baseline: Contestant,
+    points: float,
+    fallback_speedup: float,
+    learner: Contestant | None = None,
+    n: int = N_CPU,
+    needs_gpu: bool = False,
+    kwargs=None,
+) -> Benchmark:
     scan = function == "exclusive_scan"
     return Benchmark(
-        variant=variant, points=points, name=f"{function} speed" + (" (kernel only)" if needs_gpu else ""),
-        inputs=scan_baseline.make_inputs, params={"n": n}, learner=learner or Contestant(function),
-        baseline_module=scan_baseline.__name__, baseline=baseline, verify=verify_scan if scan else verify_repeats,
+        variant=variant,
+        points=points,
+        name=f"{function} speed" + (" (kernel only)" if needs_gpu else ""),
+        inputs=scan_baseline.make_inputs,
+        params={"n": n},
+        learner=learner or Contestant(function),
+        baseline_module=scan_baseline.__name__,
+        baseline=baseline,
+        verify=verify_scan if scan else verify_repeats,
         fallback_speedup=fallback_speedup,
         # scan: read a, write out (8 bytes an element); find_repeats: read a (4 bytes; ~n/10 indices written)
-        bytes_moved=(8 if scan else 4) * n, work=("elements", n), needs_gpu=needs_gpu, kwargs=kwargs or {},
-        gated_on=(f"{function} correctness",))  # one function's speed waits only on its own correctness
+        bytes_moved=(8 if scan else 4) * n,
+        work=("elements", n),
+        needs_gpu=needs_gpu,
+        kwargs=kwargs or {},
+        gated_on=(f"{function} correctness",),
+    )  # one function's speed waits only on its own correctness
 
 
 def variant_tasks(variant: str) -> tuple:
     if variant == "threaded":
         threads = {"num_threads": os.cpu_count() or 1}
-        return (*correctness(variant),
-                speed(variant, "exclusive_scan", baseline=Contestant("numpy_exclusive_scan"), points=3,
-                      fallback_speedup=1.2, kwargs=threads),
-                speed(variant, "find_repeats", baseline=Contestant("numpy_find_repeats"), points=1,
-                      fallback_speedup=1.2, kwargs=threads))
+        return (
+            *correctness(variant),
+            speed(
+                variant,
+                "exclusive_scan",
+                baseline=Contestant("numpy_exclusive_scan"),
+                points=3,
+                fallback_speedup=1.2,
+                kwargs=threads,
+            ),
+            speed(
+                variant,
+                "find_repeats",
+                baseline=Contestant("numpy_find_repeats"),
+                points=1,
+                fallback_speedup=1.2,
+                kwargs=threads,
+            ),
+        )
     if variant == "simd":
-        return (*correctness(variant),
-                Inspection(variant=variant, name="vector instructions", inspect=simd.packed_instructions,
-                           warm_up=_simd_warm_up),
-                speed(variant, "exclusive_scan", baseline=Contestant("exclusive_scan"), points=3,
-                      fallback_speedup=1.0),
-                speed(variant, "find_repeats", baseline=Contestant("find_repeats"), points=1,
-                      fallback_speedup=1.0))
+        return (
+            *correctness(variant),
+            Inspection(
+                variant=variant, name="vector instructions", inspect=simd.packed_instructions, warm_up=_simd_warm_up
+            ),
+            speed(variant, "exclusive_scan", baseline=Contestant("exclusive_scan"), points=3, fallback_speedup=1.0),
+            speed(variant, "find_repeats", baseline=Contestant("find_repeats"), points=1, fallback_speedup=1.0),
+        )
     cupy_peer = scan_baseline.to_cupy
-    return (*correctness(variant),
-            speed(variant, "exclusive_scan", points=3, n=N_GPU, needs_gpu=True, fallback_speedup=1.3,
-                  baseline=Contestant("cupy_exclusive_scan", prepare=cupy_peer),
-                  learner=Contestant("exclusive_scan_device", prepare=scan_baseline.to_device_scan,
-                                     collect=scan_baseline.from_device_scan)),
-            speed(variant, "find_repeats", points=1, n=N_GPU, needs_gpu=True, fallback_speedup=1.2,
-                  baseline=Contestant("cupy_find_repeats", prepare=cupy_peer),
-                  learner=Contestant("find_repeats_device", prepare=scan_baseline.to_device_repeats,
-                                     collect=scan_baseline.from_device_repeats)))
+    return (
+        *correctness(variant),
+        speed(
+            variant,
+            "exclusive_scan",
+            points=3,
+            n=N_GPU,
+            needs_gpu=True,
+            fallback_speedup=1.3,
+            baseline=Contestant("cupy_exclusive_scan", prepare=cupy_peer),
+            learner=Contestant(
+                "exclusive_scan_device", prepare=scan_baseline.to_device_scan, collect=scan_baseline.from_device_scan
+            ),
+        ),
+        speed(
+            variant,
+            "find_repeats",
+            points=1,
+            n=N_GPU,
+            needs_gpu=True,
+            fallback_speedup=1.2,
+            baseline=Contestant("cupy_find_repeats", prepare=cupy_peer),
+            learner=Contestant(
+                "find_repeats_device",
+                prepare=scan_baseline.to_device_repeats,
+                collect=scan_baseline.from_device_repeats,
+            ),
+        ),
+    )
 
 
 def _simd_warm_up(profile):
@@ -124,7 +193,10 @@ ASSIGNMENT = Assignment(
     name="scan",
     title="Scan and find_repeats: turning a sequential recurrence into parallel work",
     variants=("threaded", "simd", "cuda"),
-    functions={"threaded": ("exclusive_scan", "find_repeats"), "simd": ("exclusive_scan", "find_repeats"),
-               "cuda": ("exclusive_scan", "find_repeats", "exclusive_scan_device", "find_repeats_device")},
+    functions={
+        "threaded": ("exclusive_scan", "find_repeats"),
+        "simd": ("exclusive_scan", "find_repeats"),
+        "cuda": ("exclusive_scan", "find_repeats", "exclusive_scan_device", "find_repeats_device"),
+    },
     tasks=(*variant_tasks("threaded"), *variant_tasks("simd"), *variant_tasks("cuda")),
 )
