@@ -122,16 +122,36 @@ class Boundary:
                 _write_record(self)
                 return uid
 
-    def wrap(self, command: list[str], worker_dir: Path, cwd: str, hide: list[Path],
-             writable: list[Path]) -> list[str]:
+    def wrap(self, command: list[str], worker_dir: Path, cwd: str, hide: list[Path], writable: list[Path]) -> list[str]:
         """``command`` run under bwrap (namespaces mode), with ``hide`` behind empty directories and only
         ``worker_dir`` and ``writable`` writable; unchanged in the other modes."""
         if self.mode is not Mode.NAMESPACES or self.bwrap is None:
             return command
-        args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]  # MPI's shared memory
+        args = [
+            self.bwrap,
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/tmp",
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/dev/shm",
+        ]  # MPI's shared memory
         for device in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dxg")):
             args += ["--dev-bind", device, device]  # a real GPU: --dev's minimal /dev has no GPU devices
         needed = _needed_paths()
@@ -184,8 +204,10 @@ def _set_up() -> Boundary:
     same_user = Boundary(Mode.SAME_USER, "", run_dir, token)
     if not root or wanted == "off":
         why = "PARLAB_SANDBOX=off" if root else "not root, so no other uid to run learner code under"
-        same_user.summary = (f"same user ({why}): in-process guards, resource limits, process groups; learner "
-                             "code can still read and write what this user can (instructors/README.md)")
+        same_user.summary = (
+            f"same user ({why}): in-process guards, resource limits, process groups; learner "
+            "code can still read and write what this user can (instructors/README.md)"
+        )
         return same_user
     unreachable = [p for p in _needed_paths() if not _reachable_by_others(p)]
     bwrap = shutil.which("bwrap") if wanted in ("auto", "bwrap") else None
@@ -193,27 +215,40 @@ def _set_up() -> Boundary:
     if wanted == "uid":
         refusal = "PARLAB_SANDBOX=uid"
     if refusal and unreachable:
-        same_user.summary = (f"same user, as root: NO OS BOUNDARY: {refusal}, and other uids cannot reach "
-                             f"{unreachable[0]} (make it world-executable, or install bubblewrap)")
+        same_user.summary = (
+            f"same user, as root: NO OS BOUNDARY: {refusal}, and other uids cannot reach "
+            f"{unreachable[0]} (make it world-executable, or install bubblewrap)"
+        )
         return same_user
     os.chmod(run_dir, 0o711)
     trusted_uid = int(os.environ.get(TRUSTED_UID_ENV, DEFAULT_TRUSTED_UID))
     learner_gid = LEARNER_UIDS.start + secrets.randbelow(len(LEARNER_UIDS))
-    made = Boundary(Mode.UIDS if refusal else Mode.NAMESPACES, "", run_dir, token, bwrap=None if refusal else bwrap,
-                    trusted_uid=trusted_uid, learner_gid=learner_gid)
+    made = Boundary(
+        Mode.UIDS if refusal else Mode.NAMESPACES,
+        "",
+        run_dir,
+        token,
+        bwrap=None if refusal else bwrap,
+        trusted_uid=trusted_uid,
+        learner_gid=learner_gid,
+    )
     made.trusted_cache = _trusted_cache(made, trusted_uid)
     made.learner_cache = run_dir / "learner-cache"
     made.learner_cache.mkdir()
     os.chown(made.learner_cache, 0, learner_gid)
     os.chmod(made.learner_cache, 0o2770)
     if made.mode is Mode.NAMESPACES:
-        made.summary = (f"namespaces (bubblewrap {_bwrap_version(bwrap or 'bwrap')}): learner code as its own uid, "
-                        "no network, read-only file system, solutions/ hidden; reference and baselines as uid "
-                        f"{trusted_uid}")
+        made.summary = (
+            f"namespaces (bubblewrap {_bwrap_version(bwrap or 'bwrap')}): learner code as its own uid, "
+            "no network, read-only file system, solutions/ hidden; reference and baselines as uid "
+            f"{trusted_uid}"
+        )
     else:
         locked = _lock_solutions(trusted_uid)
-        made.summary = (f"uids only ({refusal}): learner code as its own uid, reference and baselines as uid "
-                        f"{trusted_uid}; {locked}; the network and world-readable files stay reachable")
+        made.summary = (
+            f"uids only ({refusal}): learner code as its own uid, reference and baselines as uid "
+            f"{trusted_uid}; {locked}; the network and world-readable files stay reachable"
+        )
     return made
 
 
@@ -241,8 +276,25 @@ def _probe_bwrap(bwrap: str) -> str | None:
     import subprocess
 
     try:
-        run = subprocess.run([bwrap, "--unshare-pid", "--unshare-net", "--die-with-parent", "--ro-bind", "/", "/",
-                              "--proc", "/proc", "--dev", "/dev", "true"], capture_output=True, text=True, timeout=30)
+        run = subprocess.run(
+            [
+                bwrap,
+                "--unshare-pid",
+                "--unshare-net",
+                "--die-with-parent",
+                "--ro-bind",
+                "/",
+                "/",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "true",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap failed ({error})"
     if run.returncode != 0:
@@ -285,8 +337,13 @@ def _trusted_cache(made: Boundary, trusted_uid: int) -> Path:
 
 def _needed_paths() -> list[Path]:
     """What every worker must be able to read: the interpreter, its libraries, the checkout, the MPI launcher."""
-    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), CHECKOUT,
-             *(Path(p) for p in site.getsitepackages())}
+    paths = {
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(sys.exec_prefix),
+        CHECKOUT,
+        *(Path(p) for p in site.getsitepackages()),
+    }
     launcher = shutil.which("mpiexec")
     if launcher:
         paths.add(Path(launcher).parent)
@@ -524,8 +581,13 @@ def _record_path(made: Boundary) -> Path:
 
 
 def _write_record(made: Boundary) -> None:
-    record = {"pid": os.getpid(), "start": _start_time(os.getpid()), "token": made.token,
-              "learner_uids": made.learner_uids, "run_dir": str(made.run_dir)}
+    record = {
+        "pid": os.getpid(),
+        "start": _start_time(os.getpid()),
+        "token": made.token,
+        "learner_uids": made.learner_uids,
+        "run_dir": str(made.run_dir),
+    }
     path = _record_path(made)
     path.with_suffix(".tmp").write_text(json.dumps(record))
     path.with_suffix(".tmp").replace(path)
@@ -556,8 +618,10 @@ def end_leftovers(announce) -> None:
         shutil.rmtree(record.get("run_dir", ""), ignore_errors=True) if record.get("run_dir") else None
         record_file.unlink(missing_ok=True)
     if killed:
-        announce(f"parlab sandbox: killed {killed} processes left running by {runs} earlier run(s) of this "
-                 "checkout that ended without cleaning up")
+        announce(
+            f"parlab sandbox: killed {killed} processes left running by {runs} earlier run(s) of this "
+            "checkout that ended without cleaning up"
+        )
 
 
 # -- stopping --------------------------------------------------------------------------------------------------
@@ -574,8 +638,9 @@ def install_stop_handlers() -> None:
             return
         name = signal.Signals(signum).name
         if signum == signal.SIGALRM:
-            STOPPING = GraderStopped(f"the grader's time limit ({os.environ.get(TIME_LIMIT_ENV)} s, "
-                                     f"{TIME_LIMIT_ENV}) ran out", 124)
+            STOPPING = GraderStopped(
+                f"the grader's time limit ({os.environ.get(TIME_LIMIT_ENV)} s, {TIME_LIMIT_ENV}) ran out", 124
+            )
         else:
             STOPPING = GraderStopped(f"the grader was stopped by {name}", 128 + signum)
         if not _DEFERRED:

@@ -28,9 +28,16 @@ def check(module) -> int:
     rng = np.random.default_rng(7)
     cases = list(strategies.edge_cases(Profile("cpu")))
     for kind in strategies.KINDS:  # plus one random case of every kind, the same on every rank
-        cases.append(strategies.GraphCase(kind, int(rng.integers(1, 300)), int(rng.integers(0, 6)),
-                                          bool(rng.integers(0, 2)), int(rng.integers(0, 2**31)),
-                                          int(rng.integers(0, 2**31))))
+        cases.append(
+            strategies.GraphCase(
+                kind,
+                int(rng.integers(1, 300)),
+                int(rng.integers(0, 6)),
+                bool(rng.integers(0, 2)),
+                int(rng.integers(0, 2**31)),
+                int(rng.integers(0, 2**31)),
+            )
+        )
     failures = 0
     for case in cases:
         g = case.graph()
@@ -70,8 +77,11 @@ def timing(module, scale: int) -> int:
             comm.Barrier()
             best = min(best, MPI.Wtime() - start)
         if comm.rank == 0:
-            print(f"{function} scale {scale} ranks {comm.size}: {best * 1e3:.1f} ms "
-                  f"({g.num_edges / best / 1e6:.0f} M edges/s)", flush=True)
+            print(
+                f"{function} scale {scale} ranks {comm.size}: {best * 1e3:.1f} ms "
+                f"({g.num_edges / best / 1e6:.0f} M edges/s)",
+                flush=True,
+            )
     return 0
 
 

@@ -101,8 +101,7 @@ class Source:
 
     @staticmethod
     def learner(root: str | os.PathLike, assignment: str, variant: str, functions=()) -> Source:
-        return Source("file", root=str(root), assignment=assignment, variant=variant,
-                      functions=tuple(functions))
+        return Source("file", root=str(root), assignment=assignment, variant=variant, functions=tuple(functions))
 
     @staticmethod
     def trusted(module: str, functions=()) -> Source:
@@ -210,12 +209,14 @@ class Worker:
         memory_cap = _env_limit(MEMORY_LIMIT_ENV)
         if memory_cap and self.limits.memory_bytes:  # 0 stays 0: a real GPU's runtime needs the address space
             self.limits = dataclasses.replace(
-                self.limits, memory_bytes=min(self.limits.memory_bytes, int(memory_cap * 2**20)))
+                self.limits, memory_bytes=min(self.limits.memory_bytes, int(memory_cap * 2**20))
+            )
         made = isolation.boundary()
         gid = None
         if made.privileged:
-            self.uid, gid = ((made.new_learner_uid(), made.learner_gid) if self.learner
-                             else (made.trusted_uid, made.trusted_uid))
+            self.uid, gid = (
+                (made.new_learner_uid(), made.learner_gid) if self.learner else (made.trusted_uid, made.trusted_uid)
+            )
         worker_dir = made.new_worker_dir(self.uid, gid)
         root = self.source.root
         if self.source.kind == "file" and self.learner and made.privileged:
@@ -238,10 +239,16 @@ class Worker:
         cwd = str(worker_dir) if made.privileged else os.getcwd()
         command = made.wrap(command, worker_dir, cwd, hide, [cache] if made.privileged else [])
         self._log = open(self._log_path, "wb")
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
-                                        stderr=subprocess.STDOUT, env=self._environment(made, worker_dir, cache, gid),
-                                        cwd=cwd, start_new_session=True,
-                                        preexec_fn=isolation.die_with_parent)
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=self._environment(made, worker_dir, cache, gid),
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=isolation.die_with_parent,
+        )
         LIVE_WORKERS.add(self.process.pid)
         deadline = time.monotonic() + START_TIMEOUT_S
         try:
@@ -262,11 +269,22 @@ class Worker:
             listener.close()
         sock.setblocking(True)
         self.sock = sock
-        self.request(("load", {"kind": self.source.kind, "root": root, "shown_root": self.source.root,
-                               "assignment": self.source.assignment, "variant": self.source.variant,
-                               "module": self.source.module, "functions": list(self.source.functions),
-                               "learner": self.learner}),
-                     time_limit=START_TIMEOUT_S)
+        self.request(
+            (
+                "load",
+                {
+                    "kind": self.source.kind,
+                    "root": root,
+                    "shown_root": self.source.root,
+                    "assignment": self.source.assignment,
+                    "variant": self.source.variant,
+                    "module": self.source.module,
+                    "functions": list(self.source.functions),
+                    "learner": self.learner,
+                },
+            ),
+            time_limit=START_TIMEOUT_S,
+        )
 
     def _is_ours(self, sock: socket.socket) -> bool:
         """The peer is this worker's own process (or, under MPI, one its launcher started), as its uid."""
@@ -414,9 +432,11 @@ class Worker:
         single = self._single_call_s[function] = time.perf_counter() - started
         if per_call * SUSPICIOUS_REPEAT_SPEEDUP < single:
             self._kill()
-            self._fail(f"timing refused: {repeats} repeated calls of {function} took {per_call * 1e3:.2f} ms "
-                       f"each, but one call takes {single * 1e3:.2f} ms: the repeated calls were skipped or "
-                       "answered from a cache (the grader times the work, every call of it)")
+            self._fail(
+                f"timing refused: {repeats} repeated calls of {function} took {per_call * 1e3:.2f} ms "
+                f"each, but one call takes {single * 1e3:.2f} ms: the repeated calls were skipped or "
+                "answered from a cache (the grader times the work, every call of it)"
+            )
 
     def call(self, function: str, args: tuple, kwargs: dict, time_limit: float | None = None):
         """Returns (result, names of modified input arrays)."""
@@ -441,11 +461,14 @@ class Worker:
                 name = signal.Signals(number).name
             except ValueError:
                 name = f"signal {number}"
-            why = {"SIGSEGV": "a segmentation fault (out-of-bounds access in compiled code?)",
-                   "SIGBUS": "a bus error (out-of-bounds access in compiled code?)",
-                   "SIGXFSZ": f"printed (or wrote to a file) more than {self.limits.output_bytes // 2**20} MB "
-                              "of output, the sandbox's limit",
-                   "SIGKILL": "killed (out of memory?)", "SIGABRT": "aborted"}.get(name, name)
+            why = {
+                "SIGSEGV": "a segmentation fault (out-of-bounds access in compiled code?)",
+                "SIGBUS": "a bus error (out-of-bounds access in compiled code?)",
+                "SIGXFSZ": f"printed (or wrote to a file) more than {self.limits.output_bytes // 2**20} MB "
+                "of output, the sandbox's limit",
+                "SIGKILL": "killed (out of memory?)",
+                "SIGABRT": "aborted",
+            }.get(name, name)
             return f"crashed: {why}"
         return f"exited with status {code} (os._exit or a fatal error in native code)"
 
@@ -464,8 +487,10 @@ class Worker:
 
     def _output_tail(self) -> str:
         text = self.output().strip()
-        lines = [line if len(line) <= SHOWN_LINE_CHARS else line[:SHOWN_LINE_CHARS] + " [...]"
-                 for line in text.splitlines()[-12:]]
+        lines = [
+            line if len(line) <= SHOWN_LINE_CHARS else line[:SHOWN_LINE_CHARS] + " [...]"
+            for line in text.splitlines()[-12:]
+        ]
         return "\n  its output ended with:\n    " + "\n    ".join(lines) if text else ""
 
 
@@ -505,6 +530,8 @@ class SandboxCall:
         except WorkerFailure as failure:
             raise Mismatch(f"{function}(...) {failure}") from None
         if modified:
-            raise Mismatch(f"{function}(...) modified its input {', '.join(modified)}: inputs must be left "
-                           "unchanged (write results into a new array)")
+            raise Mismatch(
+                f"{function}(...) modified its input {', '.join(modified)}: inputs must be left "
+                "unchanged (write results into a new array)"
+            )
         return result

@@ -75,14 +75,24 @@ class _BlockSolutions:
     def find_spec(self, name, path=None, target=None):
         if name == "solutions" or name.startswith("solutions."):
             self.breaches.append(f"tried to import the reference solutions ({name})")
-            raise ImportError("importing the reference solutions is not allowed in a submission "
-                              f"(tried to import {name!r})")
+            raise ImportError(
+                f"importing the reference solutions is not allowed in a submission (tried to import {name!r})"
+            )
 
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 # Audit events that change the path they name (see _Guard.__call__ for those naming two).
-_CHANGING_EVENTS = {"os.rename", "os.remove", "os.rmdir", "os.truncate", "os.mkdir", "os.chmod", "os.chown",
-                    "os.utime", "shutil.rmtree"}
+_CHANGING_EVENTS = {
+    "os.rename",
+    "os.remove",
+    "os.rmdir",
+    "os.truncate",
+    "os.mkdir",
+    "os.chmod",
+    "os.chown",
+    "os.utime",
+    "shutil.rmtree",
+}
 _DIR_FD_LAST = {"os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.utime", "shutil.rmtree"}
 
 
@@ -98,15 +108,17 @@ class _Guard:
     (ctypes, a compiled kernel making system calls): that needs an OS boundary (instructors/README.md).
     """
 
-    def __init__(self, hidden: tuple[str, ...], protected: tuple[str, ...], writable: tuple[str, ...],
-                 breaches: list[str]):
+    def __init__(
+        self, hidden: tuple[str, ...], protected: tuple[str, ...], writable: tuple[str, ...], breaches: list[str]
+    ):
         self.hidden, self.protected, self.writable, self.breaches = hidden, protected, writable, breaches
 
     def __call__(self, event: str, args: tuple) -> None:
         if event == "open":
             path, mode, flags = args
             writing = (isinstance(flags, int) and flags & _WRITE_FLAGS) or (
-                isinstance(mode, str) and any(c in mode for c in "wax+"))
+                isinstance(mode, str) and any(c in mode for c in "wax+")
+            )
             self.check(path, writing=bool(writing))
         elif event in ("os.listdir", "os.scandir"):
             self.check(args[0], writing=False)
@@ -135,8 +147,7 @@ class _Guard:
         if self.hidden and _inside(real, self.hidden):
             self.refuse(f"tried to read the reference solutions ({_shown(real)})")
         if writing and _inside(real, self.protected) and not _inside(real, self.writable):
-            self.refuse(f"tried to write {_shown(real)}: a submission may not change the grader's files or "
-                        "the results")
+            self.refuse(f"tried to write {_shown(real)}: a submission may not change the grader's files or the results")
 
     def refuse(self, breach: str) -> None:
         if breach not in self.breaches:
@@ -215,16 +226,21 @@ class Child:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            rules.append("started another process (os.fork, multiprocessing or subprocess): a submission "
-                         "may use threads, not processes; the process was killed")
+            rules.append(
+                "started another process (os.fork, multiprocessing or subprocess): a submission "
+                "may use threads, not processes; the process was killed"
+            )
         return "; ".join(rules) if rules else None
 
     def receive(self):
         if not self.comm:
             return protocol.receive(self.connection, trusted_types=True)
         # Rank 0 hands the other ranks the request's frame as raw bytes (no pickle on the way); each decodes it.
-        frame = np.frombuffer(protocol.encode(protocol.receive(self.connection, trusted_types=True)),
-                              np.uint8) if self.connection else None
+        frame = (
+            np.frombuffer(protocol.encode(protocol.receive(self.connection, trusted_types=True)), np.uint8)
+            if self.connection
+            else None
+        )
         size = np.array([len(frame) if frame is not None else 0], np.int64)
         self.comm.Bcast(size, root=0)
         if frame is None:
@@ -277,8 +293,9 @@ class Child:
         before = [(path, array.copy()) for path, array in _arrays_in(bound)]
         result = target(*args, **kwargs)
         # strict=False: a call that grew a list argument changed it; the arrays it still holds are compared
-        modified = [path for (path, saved), (_, now) in zip(before, _arrays_in(bound), strict=False)
-                    if not _same(saved, now)]
+        modified = [
+            path for (path, saved), (_, now) in zip(before, _arrays_in(bound), strict=False) if not _same(saved, now)
+        ]
         return ("ok", _plain(result), modified)
 
     def do_setup(self, inputs: str, params: dict, prepare: str | None, shift: int = 1):
@@ -324,8 +341,9 @@ class Child:
         """The innermost traceback frame in the learner's files (where their code raised)."""
         if not self.learner_root:
             return None
-        frames = [f for f in traceback.extract_tb(tb)
-                  if os.path.realpath(f.filename).startswith(self.learner_root + os.sep)]
+        frames = [
+            f for f in traceback.extract_tb(tb) if os.path.realpath(f.filename).startswith(self.learner_root + os.sep)
+        ]
         return frames[-1] if frames else None
 
     def describe(self, error: BaseException) -> str:
@@ -337,7 +355,7 @@ class Child:
         if isinstance(error, NotImplementedError):
             return f"not implemented: TODO in {where}" if where else f"not implemented: {error}"
         if isinstance(error, SyntaxError) and error.filename:
-            return (f"syntax error in {self.display_path(error.filename)}:{error.lineno}: {error.msg}")
+            return f"syntax error in {self.display_path(error.filename)}:{error.lineno}: {error.msg}"
         if isinstance(error, SystemExit):
             return f"called sys.exit({error.code!r})" + (f" at {where}" if where else "")
         if isinstance(error, ModuleNotFoundError) and self.module is None:
@@ -368,8 +386,10 @@ def vary_inputs(host_inputs, index: int, shift: int):
     fresh = copy.deepcopy(host_inputs)
     arrays = [value for value in fresh if isinstance(value, np.ndarray)] if isinstance(fresh, tuple) else []
     if arrays and all(a.ndim == 1 and len(a) == len(arrays[0]) for a in arrays) and len(arrays[0]) > 1:
-        fresh = tuple(np.roll(value, shift * index % len(arrays[0])) if isinstance(value, np.ndarray) else value
-                      for value in fresh)
+        fresh = tuple(
+            np.roll(value, shift * index % len(arrays[0])) if isinstance(value, np.ndarray) else value
+            for value in fresh
+        )
     return fresh
 
 
@@ -404,8 +424,10 @@ def _check_signature(name: str, function, args: tuple, kwargs: dict) -> None:
         signature.bind(*args, **kwargs)
     except TypeError as error:
         called = ", ".join([type(a).__name__ for a in args] + [f"{k}=..." for k in kwargs])
-        raise Refused(f"wrong signature: {name}{signature} cannot be called as {name}({called}) ({error}); "
-                      "the handout gives the signature to keep") from None
+        raise Refused(
+            f"wrong signature: {name}{signature} cannot be called as {name}({called}) ({error}); "
+            "the handout gives the signature to keep"
+        ) from None
 
 
 def _bind(function, args, kwargs) -> dict:
@@ -434,8 +456,11 @@ def _walk(path, value, depth):
 
 
 def _same(saved: np.ndarray, now: np.ndarray) -> bool:
-    return saved.shape == now.shape and saved.dtype == now.dtype and np.array_equal(
-        saved, now, equal_nan=saved.dtype.kind in "fc")
+    return (
+        saved.shape == now.shape
+        and saved.dtype == now.dtype
+        and np.array_equal(saved, now, equal_nan=saved.dtype.kind in "fc")
+    )
 
 
 def _synchronize_gpu() -> None:

@@ -58,8 +58,7 @@ def encode(value) -> bytes:
     buffers: list[memoryview] = []
     header = json.dumps(_to_json(value, buffers), allow_nan=True, separators=(",", ":")).encode()
     body = sum(len(b) for b in buffers)
-    return b"".join([_FRAME.pack(_HEADER.size + len(header) + body), _HEADER.pack(len(header)), header,
-                     *buffers])
+    return b"".join([_FRAME.pack(_HEADER.size + len(header) + body), _HEADER.pack(len(header)), header, *buffers])
 
 
 def _to_json(value, buffers):
@@ -83,8 +82,10 @@ def _to_json(value, buffers):
         return {str(key): _to_json(item, buffers) for key, item in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         kind = type(value)
-        return {"__dataclass__": f"{kind.__module__}:{kind.__qualname__}",
-                "fields": {f.name: _to_json(getattr(value, f.name), buffers) for f in dataclasses.fields(value)}}
+        return {
+            "__dataclass__": f"{kind.__module__}:{kind.__qualname__}",
+            "fields": {f.name: _to_json(getattr(value, f.name), buffers) for f in dataclasses.fields(value)},
+        }
     return {"__unsupported__": f"{type(value).__module__}.{type(value).__qualname__}"}
 
 
@@ -98,7 +99,7 @@ def decode(frame: bytes | bytearray | memoryview, *, trusted_types: bool = False
     if header_size > MAX_HEADER_BYTES or _HEADER.size + header_size > len(view):
         raise ProtocolError(f"a header of {header_size} bytes")
     try:
-        header = json.loads(bytes(view[_HEADER.size:_HEADER.size + header_size]))
+        header = json.loads(bytes(view[_HEADER.size : _HEADER.size + header_size]))
     except (ValueError, RecursionError) as error:
         raise ProtocolError(f"a header that is not JSON ({type(error).__name__})") from None
     reader = _Reader(view, _HEADER.size + header_size, trusted_types)
@@ -141,11 +142,15 @@ class _Reader:
         if not isinstance(item, dict):
             raise ProtocolError(f"a value of JSON type {type(item).__name__}")
         if len(item) == 1:
-            (key, content), = item.items()
+            ((key, content),) = item.items()
             if key == "__tuple__" and isinstance(content, list):
                 return tuple(self.value(element, depth + 1) for element in content)
-            if key == "__complex__" and isinstance(content, list) and len(content) == 2 and all(
-                    isinstance(part, (int, float)) and not isinstance(part, bool) for part in content):
+            if (
+                key == "__complex__"
+                and isinstance(content, list)
+                and len(content) == 2
+                and all(isinstance(part, (int, float)) and not isinstance(part, bool) for part in content)
+            ):
                 return complex(*content)
             if key == "__array__":
                 return self.array(content)
@@ -158,16 +163,22 @@ class _Reader:
         return {key: self.value(element, depth + 1) for key, element in item.items()}
 
     def array(self, content):
-        if not (isinstance(content, list) and len(content) == 3 and isinstance(content[0], str)
-                and _PLAIN_DTYPE.match(content[0]) and isinstance(content[1], list)
-                and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40 for d in content[1])
-                and len(content[1]) <= 32 and isinstance(content[2], bool)):
+        if not (
+            isinstance(content, list)
+            and len(content) == 3
+            and isinstance(content[0], str)
+            and _PLAIN_DTYPE.match(content[0])
+            and isinstance(content[1], list)
+            and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40 for d in content[1])
+            and len(content[1]) <= 32
+            and isinstance(content[2], bool)
+        ):
             raise ProtocolError("an array marker with a bad dtype or shape")
         dtype, shape, scalar = np.dtype(content[0]), tuple(content[1]), content[2]
         size = dtype.itemsize * int(np.prod(shape, dtype=object))
         if self.offset + size > len(self.view) or (scalar and shape):
             raise ProtocolError("an array longer than its frame")
-        array = np.frombuffer(self.view[self.offset:self.offset + size], dtype=dtype).reshape(shape).copy()
+        array = np.frombuffer(self.view[self.offset : self.offset + size], dtype=dtype).reshape(shape).copy()
         self.offset += size
         return array[()] if scalar else array
 

@@ -61,8 +61,12 @@ def _repeats(single_call_s: float) -> int:
     return max(1, min(MAX_REPEATS, math.ceil(MIN_CHUNK_S / max(single_call_s, 1e-9))))
 
 
-def interleaved(contestants: dict[str, list[tuple[Worker, str, dict]]], rounds: int, time_limit: float,
-                informative: frozenset[str] = frozenset()) -> dict[str, list[float]]:
+def interleaved(
+    contestants: dict[str, list[tuple[Worker, str, dict]]],
+    rounds: int,
+    time_limit: float,
+    informative: frozenset[str] = frozenset(),
+) -> dict[str, list[float]]:
     """Seconds per call for each contestant in each round. ``contestants``: name -> its processes, each
     (worker, function, kwargs) with the worker already set up with its inputs. Contestants named in
     ``informative`` feed no score (the serial baseline, when the reference is measured); give them one
@@ -72,8 +76,11 @@ def interleaved(contestants: dict[str, list[tuple[Worker, str, dict]]], rounds: 
         for worker, function, kwargs in processes:
             _timed(worker, function, 1, kwargs, time_limit)  # warm-up: compile (every set's pages are written)
         samples = 1 if name in informative else 2  # a serial baseline may take seconds a call
-        single[name] = min(_timed(worker, function, 1, kwargs, time_limit)
-                           for worker, function, kwargs in processes for _ in range(samples))
+        single[name] = min(
+            _timed(worker, function, 1, kwargs, time_limit)
+            for worker, function, kwargs in processes
+            for _ in range(samples)
+        )
     repeats = {name: _repeats(seconds) for name, seconds in single.items()}
     # The contestants that are scored against each other repeat their calls the same number of times, so
     # whatever a request costs beyond its calls (a GPU synchronization, waking the process) weighs the
@@ -89,8 +96,9 @@ def interleaved(contestants: dict[str, list[tuple[Worker, str, dict]]], rounds: 
         shift = round_index % len(slots)
         best = {name: float("inf") for name in contestants}
         for name, (worker, function, kwargs) in slots[shift:] + slots[:shift]:
-            best[name] = min(best[name], _timed(worker, function, repeats[name], kwargs, time_limit,
-                                                first=round_index % INPUT_SETS))
+            best[name] = min(
+                best[name], _timed(worker, function, repeats[name], kwargs, time_limit, first=round_index % INPUT_SETS)
+            )
         for name in contestants:
             times[name].append(best[name])
     return times

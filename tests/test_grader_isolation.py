@@ -45,7 +45,7 @@ CASES = {
     "syntax_error": r"syntax error in .*saxpy/threaded\.py:4: expected ':'",
     "missing_function": r"threaded\.py defines no function saxpy",
     "wrong_signature": r"wrong signature: saxpy\(a, x\) cannot be called as saxpy\(float32, ndarray, ndarray, "
-                       r"num_threads=\.\.\.\)",
+    r"num_threads=\.\.\.\)",
     "crafted_reply": r"sent a reply the grader refuses \(a reply may not hold objects",
     "huge_message": r"raised ValueError: x+ \[\.\.\. \d+ more characters cut\]",
     "terminal_escape": r"raised ValueError: \ufffd\ufffd\[2J",
@@ -58,7 +58,7 @@ OS_BOUNDARY_CASES = {
     "dir_fd_read": r"could not read the solutions: (No such file or directory|Permission denied)",
     "path_swap": r"could not read the solutions: (No such file or directory|Permission denied)",
     "rewrite_files": r"could not write: grader module: (Read-only file system|Permission denied); "
-                     r"\.pth file: (Read-only file system|Permission denied)(?!.*: written)",
+    r"\.pth file: (Read-only file system|Permission denied)(?!.*: written)",
     "signal_grader": r"could not signal the grader: (no grader process in sight|Operation not permitted)",
     "connect_sockets": r"could not connect to another worker: (?!.*connected)",
     "env_cleared_escape": r"started another process",
@@ -81,18 +81,41 @@ def _grade(case: str, root: Path) -> dict:
     results = root / case / "results.json"
     pid_file = root / case / "planted.pid"
     env = {**os.environ, "PARLAB_CALL_TIME_LIMIT": str(CALL_LIMIT_S), "PLANTED_PID_FILE": str(pid_file)}
-    run = subprocess.run([sys.executable, "-m", "grader", "saxpy", "--submission", str(submission),
-                          "--variant", "threaded,simd", "--quick", "--examples", "3", "--seed", "7",
-                          "--json", str(results)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "saxpy",
+            "--submission",
+            str(submission),
+            "--variant",
+            "threaded,simd",
+            "--quick",
+            "--examples",
+            "3",
+            "--seed",
+            "7",
+            "--json",
+            str(results),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return {"run": run, "results": results, "pid_file": pid_file, "finished": time.monotonic()}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("planted")
-    guarded = {path: _sha(path) for path in [ROOT / "grader" / "suites" / "saxpy" / "oracle.py",
-                                             ROOT / "solutions" / "saxpy" / "threaded.py"] if path.exists()}
+    guarded = {
+        path: _sha(path)
+        for path in [ROOT / "grader" / "suites" / "saxpy" / "oracle.py", ROOT / "solutions" / "saxpy" / "threaded.py"]
+        if path.exists()
+    }
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {case: pool.submit(_grade, case, root) for case in [*CASES, *PASSING]}
         outcomes = {case: future.result() for case, future in futures.items()}
@@ -174,8 +197,14 @@ def _alive_with(marker: bytes) -> list[int]:
 def test_no_process_a_submission_started_outlives_its_grading(graded):
     """fork's sleeper, detach's daemon (its environment holds the run's PLANTED_PID_FILE), and the
     environment-cleared shell of env_cleared_escape (its command line says "forged") are all gone."""
-    time.sleep(max(0.0, max(o["finished"] for o in graded.values() if isinstance(o, dict) and "finished" in o)
-                   + 1.0 - time.monotonic()))
+    time.sleep(
+        max(
+            0.0,
+            max(o["finished"] for o in graded.values() if isinstance(o, dict) and "finished" in o)
+            + 1.0
+            - time.monotonic(),
+        )
+    )
     root = str(graded["fork"]["pid_file"].parent.parent).encode()
     assert _alive_with(b"PLANTED_PID_FILE=" + root) == []
     assert _alive_with(b"echo forged") == []
@@ -205,21 +234,26 @@ def test_forged_clocks_and_skipped_repeats_do_not_buy_speed(tmp_path):
     shutil.copy(PLANTED / "forge_timing" / "saxpy" / "threaded.py", tmp_path / "saxpy" / "threaded.py")
     with Worker(Source.learner(tmp_path, "saxpy", "threaded", ("saxpy",)), Limits(call_time_s=60)) as worker:
         worker.request(("setup", "grader.suites.saxpy.baseline:make_inputs", {"n": 2**16}, None))
-        with pytest.raises(WorkerFailure, match=r"timing refused: \d+ repeated calls of saxpy took .* each, "
-                                                r"but one call takes .*: the repeated calls were skipped"):
+        with pytest.raises(
+            WorkerFailure,
+            match=r"timing refused: \d+ repeated calls of saxpy took .* each, "
+            r"but one call takes .*: the repeated calls were skipped",
+        ):
             timing.interleaved({"learner": [(worker, "saxpy", {})]}, rounds=3, time_limit=60)
 
 
 # -- bad input: one line, the documented exit code --------------------------------------------------------------
-@pytest.mark.parametrize("args, says", [
-    (["assignment7"], "unknown assignment 'assignment7'"),
-    (["saxpy", "--variant", "threads"], "unknown variant 'threads'"),
-    (["saxpy", "--submission", "/no/such/submission"], "--submission /no/such/submission: no such directory"),
-    (["saxpy", "--submission", str(Path(__file__).resolve())], "no such directory"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["assignment7"], "unknown assignment 'assignment7'"),
+        (["saxpy", "--variant", "threads"], "unknown variant 'threads'"),
+        (["saxpy", "--submission", "/no/such/submission"], "--submission /no/such/submission: no such directory"),
+        (["saxpy", "--submission", str(Path(__file__).resolve())], "no such directory"),
+    ],
+)
 def test_bad_usage_is_one_line_and_exit_2(args, says):
-    run = subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and run.stdout == ""
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0], run.stderr
@@ -236,8 +270,11 @@ def test_an_unreadable_submission_is_one_line_and_exit_2(tmp_path, monkeypatch, 
     try:
         if os.geteuid() == 0:
             real_access = os.access
-            monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if Path(path) == unreadable
-                                else real_access(path, mode, **kw))
+            monkeypatch.setattr(
+                os,
+                "access",
+                lambda path, mode, **kw: False if Path(path) == unreadable else real_access(path, mode, **kw),
+            )
         assert cli.main(["saxpy", "--submission", str(unreadable)]) == 2
     finally:
         unreadable.chmod(0o755)
@@ -245,7 +282,7 @@ def test_an_unreadable_submission_is_one_line_and_exit_2(tmp_path, monkeypatch, 
     assert lines == [f"grader: --submission {unreadable}: directory is not readable"]
 
 
-GUARD_PROBE = '''
+GUARD_PROBE = """
 import os, shutil, sys, tempfile
 from grader import sandbox_child as sc
 scratch = tempfile.mkdtemp()
@@ -272,14 +309,17 @@ for what, attempt in attempts.items():
     except PermissionError:
         print(what, "refused")
 print(len(breaches), "breaches")
-'''
+"""
 
 
 def test_the_audit_hook_refuses_reading_solutions_and_writing_the_grader():
     run = subprocess.run([sys.executable, "-c", GUARD_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60)
     verdicts = dict(line.rsplit(" ", 1) for line in run.stdout.splitlines()[:-1])
     assert {what for what, verdict in verdicts.items() if verdict == "allowed"} == {
-        "read the oracle", "copy a grader file out", "write a scratch file"}, run.stdout + run.stderr
+        "read the oracle",
+        "copy a grader file out",
+        "write a scratch file",
+    }, run.stdout + run.stderr
     # recorded once per path: the two solutions paths, the oracle (append, read-write, rename), planted.py,
     # no_such_file.py
     assert run.stdout.splitlines()[-1] == "5 breaches"
@@ -297,8 +337,9 @@ def test_remembered_answers_do_not_buy_speed(tmp_path):
     (tmp_path / "saxpy").mkdir()
     shutil.copy(PLANTED / "answer_cache" / "saxpy" / "threaded.py", tmp_path / "saxpy" / "threaded.py")
     benchmark = dataclasses.replace(tasks.speed("threaded", n=2**22, kwargs={"num_threads": 2}), rounds=3)
-    grader = Grader(dataclasses.replace(tasks.ASSIGNMENT, tasks=(benchmark,)),
-                    Options(submission=tmp_path, solutions=None, seed=1))
+    grader = Grader(
+        dataclasses.replace(tasks.ASSIGNMENT, tasks=(benchmark,)), Options(submission=tmp_path, solutions=None, seed=1)
+    )
     result = grader.run_task(benchmark)
     assert result.points == 0, result.message
     assert re.search(r"timing refused: .*(GB/s claimed|answered from a cache)", result.message), result.message

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.grader,
-              pytest.mark.skipif(os.geteuid() != 0, reason="the OS boundary needs root (Gradescope runs as root)")]
+pytestmark = [
+    pytest.mark.grader,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the OS boundary needs root (Gradescope runs as root)"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANTED = ROOT / "tests" / "planted"
@@ -37,8 +39,13 @@ def _autograde(bundle: Path, root: Path, case: str) -> dict:
     upload.mkdir(parents=True)
     shutil.copy(PLANTED / case / "saxpy" / "threaded.py", upload / "threaded.py")
     shutil.copy(PLANTED / "good" / "saxpy" / "simd.py", upload / "simd.py")
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_SOURCE": str(bundle),
-           "AUTOGRADER_PYTHON": sys.executable, "PARLAB_CALL_TIME_LIMIT": "20"}
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "AUTOGRADER_SOURCE": str(bundle),
+        "AUTOGRADER_PYTHON": sys.executable,
+        "PARLAB_CALL_TIME_LIMIT": "20",
+    }
     run = subprocess.run([str(bundle / "run_autograder")], env=env, capture_output=True, text=True, timeout=600)
     return {"run": run, "results": root / "results" / "results.json", "finished": time.monotonic()}
 
@@ -47,8 +54,13 @@ def _autograde(bundle: Path, root: Path, case: str) -> dict:
 def autograded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bundle")
     bundle = tmp / "bundle"
-    built = subprocess.run([sys.executable, "-m", "grader", "bundle", str(bundle), "--assignments", "saxpy",
-                            "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [sys.executable, "-m", "grader", "bundle", str(bundle), "--assignments", "saxpy", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {case: pool.submit(_autograde, bundle, tmp / case, case) for case in CASES}

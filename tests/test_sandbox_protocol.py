@@ -30,8 +30,9 @@ def _frame(header, *buffers: bytes) -> bytes:
     return struct.pack("<I", len(raw)) + raw + b"".join(buffers)
 
 
-PLAIN_DTYPES = st.sampled_from([np.bool_, np.int8, np.int32, np.int64, np.uint16, np.float32, np.float64,
-                                np.complex64, np.complex128])
+PLAIN_DTYPES = st.sampled_from(
+    [np.bool_, np.int8, np.int32, np.int64, np.uint16, np.float32, np.float64, np.complex64, np.complex128]
+)
 
 
 @given(hnp.arrays(PLAIN_DTYPES, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)))
@@ -48,15 +49,18 @@ def test_plain_values_keep_their_types():
     assert back[6] == 1 + 2j and np.isnan(back[5]) and type(back[9]["k"]) is np.float32
 
 
-@pytest.mark.parametrize("header, buffers, says", [
-    ({"__dataclass__": "os:system", "fields": {"command": "true"}}, [], "may not hold objects"),
-    ({"__array__": ["|O8", [1], False]}, [b"\0" * 8], "bad dtype"),
-    ({"__array__": ["<V8", [1], False]}, [b"\0" * 8], "bad dtype"),
-    ({"__array__": ["<f4", [4], False]}, [b"\0" * 8], "longer than its frame"),
-    ({"__array__": ["<f4", [1], False]}, [b"\0" * 8], "after the last array"),
-    ({"__array__": ["<f4", [-1], False]}, [], "bad dtype or shape"),
-    ({"__evil__": 1}, [], "unknown marker"),
-])
+@pytest.mark.parametrize(
+    "header, buffers, says",
+    [
+        ({"__dataclass__": "os:system", "fields": {"command": "true"}}, [], "may not hold objects"),
+        ({"__array__": ["|O8", [1], False]}, [b"\0" * 8], "bad dtype"),
+        ({"__array__": ["<V8", [1], False]}, [b"\0" * 8], "bad dtype"),
+        ({"__array__": ["<f4", [4], False]}, [b"\0" * 8], "longer than its frame"),
+        ({"__array__": ["<f4", [1], False]}, [b"\0" * 8], "after the last array"),
+        ({"__array__": ["<f4", [-1], False]}, [], "bad dtype or shape"),
+        ({"__evil__": 1}, [], "unknown marker"),
+    ],
+)
 def test_a_hand_made_reply_is_refused(header, buffers, says):
     with pytest.raises(protocol.ProtocolError, match=says):
         protocol.decode(_frame(header, *buffers))

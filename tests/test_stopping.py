@@ -74,9 +74,15 @@ def _stop(variant: str, stop: str, tmp: Path, env: dict | None = None) -> dict:
     marker = uuid.uuid4().hex
     results = tmp / f"{variant}-{stop}.json"
     environment = {**os.environ, "STOP_TEST_MARK": marker, **(env or {})}
-    grader = subprocess.Popen([sys.executable, "-c", DRIVER, *SPEED_TASKS[variant], "--solutions", "--json",
-                               str(results)], cwd=ROOT, env=environment, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+    grader = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, *SPEED_TASKS[variant], "--solutions", "--json", str(results)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     stderr: list[str] = []
     reader = threading.Thread(target=lambda: stderr.extend(grader.stderr), daemon=True)
     reader.start()
@@ -100,9 +106,16 @@ def _stop(variant: str, stop: str, tmp: Path, env: dict | None = None) -> dict:
         grader.wait()
     reader.join(timeout=10)
     ended = _wait_for(lambda: not _marked(marker), timeout=15)
-    return {"started": started, "seen": sorted(seen), "status": grader.returncode, "results": results,
-            "left": _marked(marker),
-            "ended": ended, "stderr": "".join(stderr), "stdout": grader.stdout.read()}
+    return {
+        "started": started,
+        "seen": sorted(seen),
+        "status": grader.returncode,
+        "results": results,
+        "left": _marked(marker),
+        "ended": ended,
+        "stderr": "".join(stderr),
+        "stdout": grader.stdout.read(),
+    }
 
 
 CASES = [(variant, stop) for variant in SPEED_TASKS for stop in [*STOPS, "SIGKILL"]]
@@ -114,8 +127,10 @@ def stopped(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("stopped")
     wanted = [(v, s) for v, s in CASES if v != "mpi" or machine.mpi_launcher() is not None]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {case: pool.submit(_stop, *case, tmp, {"PARLAB_TIME_LIMIT": "15"} if case[1] == "time limit"
-                                     else None) for case in wanted}
+        futures = {
+            case: pool.submit(_stop, *case, tmp, {"PARLAB_TIME_LIMIT": "15"} if case[1] == "time limit" else None)
+            for case in wanted
+        }
         return {case: future.result() for case, future in futures.items()}
 
 
@@ -142,13 +157,29 @@ def test_leftovers_of_a_killed_run_are_ended_at_the_next_start(tmp_path):
     """Without namespaces nothing tears the workers down with a SIGKILLed grader but their parent-death
     signals; what still runs (an MPI launcher's ranks, say) carries the dead run's token, and the next run of
     this checkout ends it and says so in one line."""
-    outcome = _stop("mpi" if machine.mpi_launcher() else "threaded", "SIGKILL", tmp_path,
-                    {"PARLAB_SANDBOX": "off"})
+    outcome = _stop("mpi" if machine.mpi_launcher() else "threaded", "SIGKILL", tmp_path, {"PARLAB_SANDBOX": "off"})
     assert outcome["started"], outcome["stderr"][-3000:]
     good = ROOT / "tests" / "planted" / "good"
-    run = subprocess.run([sys.executable, "-m", "grader", "saxpy", "--submission", str(good), "--variant", "simd",
-                          "--quick", "--examples", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PARLAB_SANDBOX": "off"})
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "saxpy",
+            "--submission",
+            str(good),
+            "--variant",
+            "simd",
+            "--quick",
+            "--examples",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PARLAB_SANDBOX": "off"},
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert not outcome["left"] or "left running by" in run.stderr
     assert _wait_for(lambda: not outcome["left"] or not _marked_any(outcome["left"]), timeout=10)
@@ -169,8 +200,13 @@ def _marked_any(lines: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("path", ["/proc/self/status", "/sys/kernel/notes", "{tmp}"])
 def test_a_results_path_that_cannot_be_a_regular_file_is_refused(path, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "grader", "saxpy", "--quick", "--json", path.format(tmp=tmp_path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "saxpy", "--quick", "--json", path.format(tmp=tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2 and run.stdout == ""
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "it is not, and cannot be, a regular file" in lines[0], run.stderr
