@@ -83,8 +83,10 @@ def _stop(variant: str, stop: str, tmp: Path, env: dict | None = None) -> dict:
         text=True,
         start_new_session=True,
     )
+    assert grader.stdout is not None and grader.stderr is not None  # both piped above
+    grader_stderr, grader_stdout = grader.stderr, grader.stdout
     stderr: list[str] = []
-    reader = threading.Thread(target=lambda: stderr.extend(grader.stderr), daemon=True)
+    reader = threading.Thread(target=lambda: stderr.extend(grader_stderr), daemon=True)
     reader.start()
     launched = "hydra_pmi_proxy" if variant == "mpi" else "sandbox_child"
     seen: set[str] = set()
@@ -114,7 +116,7 @@ def _stop(variant: str, stop: str, tmp: Path, env: dict | None = None) -> dict:
         "left": _marked(marker),
         "ended": ended,
         "stderr": "".join(stderr),
-        "stdout": grader.stdout.read(),
+        "stdout": grader_stdout.read(),
     }
 
 
