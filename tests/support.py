@@ -1,8 +1,22 @@
-"""Test helpers shared by the assignment tests: one fake ``Call``."""
+"""Test helpers shared by the assignment tests: one fake ``Call`` and one way to import a planted file."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import types
+from pathlib import Path
+
+
+def load_module(name: str, path: Path) -> types.ModuleType:
+    """Import the Python file at ``path`` as module ``name``, afresh on every call. The module is registered in
+    ``sys.modules`` before it runs, where its relative imports find their package and dataclasses their module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} is not a Python source file")
+    module = sys.modules[name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class LocalCall:

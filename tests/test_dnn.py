@@ -3,7 +3,6 @@ reference solutions, the memory measurement, and the grader's verdicts on starte
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import sys
@@ -14,12 +13,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.spec import Mismatch, Profile
 from grader.suites.dnn import cases, oracle, tasks
-from solutions.dnn import cuda as cuda_solution, simd as simd_solution, threaded as threaded_solution
-from support import LocalCall
+from solutions.dnn import cuda as cuda_solution
+from solutions.dnn import simd as simd_solution
+from solutions.dnn import threaded as threaded_solution
+from support import LocalCall, load_module
 
 CPU = Profile("cpu")
 SIMULATOR = Profile("simulator", simulated=True)
@@ -39,7 +41,7 @@ def test_layernorm_oracle_matches_torch_in_float64(case):
     y, mean, rstd = torch.native_layer_norm(*_t64(x), (x.shape[1],), *_t64(weight, bias), eps)
     ours = oracle.layernorm(x, weight, bias, eps)
     scale = 1.0 + np.abs(x).max()
-    for theirs, mine in zip((y, mean[:, 0], rstd[:, 0]), ours):
+    for theirs, mine in zip((y, mean[:, 0], rstd[:, 0]), ours, strict=True):
         # torch's rstd for constant rows is 1/sqrt(eps): up to 1e3, so compare relatively
         assert np.allclose(theirs.numpy(), mine, rtol=1e-9, atol=1e-9 * scale)
 
@@ -52,7 +54,9 @@ def test_layernorm_backward_oracle_matches_torch_autograd_in_float64(case):
     xt, wt, bt = (t.requires_grad_() for t in _t64(x, weight, bias))
     F.layer_norm(xt, (x.shape[1],), wt, bt, float(np.float32(eps))).backward(torch.from_numpy(dy))
     _, mean, rstd = oracle.layernorm(x, weight, bias, eps)  # exact statistics: the same function as torch's
-    for theirs, mine in zip((xt.grad, wt.grad, bt.grad), oracle.layernorm_backward(dy, x, weight, mean, rstd)):
+    for theirs, mine in zip(
+        (xt.grad, wt.grad, bt.grad), oracle.layernorm_backward(dy, x, weight, mean, rstd), strict=True
+    ):
         assert np.allclose(theirs.numpy(), mine, rtol=1e-7, atol=1e-7 * (1 + np.abs(mine).max()))
 
 
@@ -106,21 +110,14 @@ def _torch_float32(function: str):
     return locals()[function]
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _planted_module(name: str):
     """tests/planted/<name>/dnn/threaded.py, imported in this process with the plain-numpy submission beside it
     as ``correct`` (as the grader tests lay them out)."""
     package = types.ModuleType(f"planted_{name}")
     package.__path__ = [str(PLANTED / name / "dnn")]
     sys.modules[package.__name__] = package
-    _load(f"{package.__name__}.correct", PLANTED / "dnn_numpy" / "dnn" / "threaded.py")
-    return _load(f"{package.__name__}.threaded", PLANTED / name / "dnn" / "threaded.py")
+    load_module(f"{package.__name__}.correct", PLANTED / "dnn_numpy" / "dnn" / "threaded.py")
+    return load_module(f"{package.__name__}.threaded", PLANTED / name / "dnn" / "threaded.py")
 
 
 @pytest.mark.parametrize("function", tasks.FUNCTIONS)

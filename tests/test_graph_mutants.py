@@ -7,7 +7,7 @@ now, on exactly the cases that expose the mistake.
 
 from __future__ import annotations
 
-import importlib.util
+import types
 from pathlib import Path
 
 import pytest
@@ -15,19 +15,15 @@ import pytest
 from grader.spec import Mismatch, Profile
 from grader.suites.graph import cases as strategies
 from grader.suites.graph import tasks as spec
-from support import LocalCall
+from support import LocalCall, load_module
 
 PLANTED = Path(__file__).resolve().parent / "planted"
 CPU = Profile("cpu")
 
 
-def planted(case: str):
+def planted(case: str) -> types.ModuleType:
     """The planted submission's threaded module, imported from its file."""
-    path = PLANTED / case / "graph" / "threaded.py"
-    loader = importlib.util.spec_from_file_location(f"planted_{case}", path)
-    module = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(module)
-    return module
+    return load_module(f"planted_{case}", PLANTED / case / "graph" / "threaded.py")
 
 
 def test_pagerank_ignoring_damping_is_caught_by_other_dampings():
