@@ -11,6 +11,7 @@ The machine's load (``os.getloadavg``) is printed with the figures: on a machine
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import statistics
@@ -47,20 +48,20 @@ def main() -> None:
         inputs = getattr(baseline, f"make_{function}_inputs")(**params)
         tensors = tuple(torch.from_numpy(a) if hasattr(a, "dtype") else a for a in inputs)
         contestants = {
-            f"torch ({cores} threads)": lambda: getattr(baseline, f"torch_{function}")(*tensors),
-            "threaded": lambda: getattr(threaded, function)(*inputs, num_threads=cores),
-            "simd (1 core)": lambda: getattr(simd, function)(*inputs),
+            f"torch ({cores} threads)": functools.partial(getattr(baseline, f"torch_{function}"), *tensors),
+            "threaded": functools.partial(getattr(threaded, function), *inputs, num_threads=cores),
+            "simd (1 core)": functools.partial(getattr(simd, function), *inputs),
         }
         for run in contestants.values():
             run()  # compile, warm the caches
-        times = {name: [] for name in contestants}
+        times: dict[str, list[float]] = {name: [] for name in contestants}
         for _ in range(args.rounds):
             for name, run in contestants.items():
                 times[name].append(_best(run))
         torch_times = times[f"torch ({cores} threads)"]
         print(f"  {function} {params}")
         for name, samples in times.items():
-            ratio = statistics.median(t / r for t, r in zip(samples, torch_times))
+            ratio = statistics.median(t / r for t, r in zip(samples, torch_times, strict=True))
             print(f"    {name:<18} {statistics.median(samples) * 1e3:9.2f} ms   {ratio:5.2f}x torch's time")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 

@@ -11,8 +11,11 @@ warm-up), and what the call moved or computed per second. Needs a CUDA GPU and t
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import statistics
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +48,7 @@ def main() -> None:
     package = "solutions" if args.solutions else "assignments"
     kernels = importlib.import_module(f"{package}.dnn.cuda")
     print(f"{torch.cuda.get_device_name()}: {package}/dnn/cuda.py against torch {torch.__version__}")
-    answers = {
+    answers: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
         "layernorm": (oracle.layernorm, oracle.layernorm_tolerance),
         "layernorm_backward": (oracle.layernorm_backward, oracle.layernorm_backward_tolerance),
         "attention": (oracle.attention, oracle.attention_tolerance),
@@ -63,7 +66,7 @@ def main() -> None:
         got = getattr(kernels, function)(*inputs)
         answer, bound = answers[function]
         pairs = (
-            zip(got, answer(*inputs), bound(*inputs))
+            zip(got, answer(*inputs), bound(*inputs), strict=True)
             if isinstance(got, tuple)
             else [(got, answer(*inputs), bound(*inputs))]
         )
@@ -73,9 +76,9 @@ def main() -> None:
         params = tasks.GPU_SIZES[function]
         host = maker(**params)
         device_args = getattr(baseline, f"to_device_{function}")(*host)
-        mine = _timed(lambda: getattr(kernels, f"{function}_device")(*device_args))
+        mine = _timed(functools.partial(getattr(kernels, f"{function}_device"), *device_args))
         peer_args = baseline.to_torch_cuda(*host)
-        theirs = _timed(lambda: getattr(baseline, f"torch_{function}")(*peer_args))
+        theirs = _timed(functools.partial(getattr(baseline, f"torch_{function}"), *peer_args))
         cost = tasks._cost(function, params)
         if "work" in cost:  # compute-bound: flops per second
             rate = f"{cost['work'][1] / mine / 1e12:.2f} TFLOP/s vs {cost['work'][1] / theirs / 1e12:.2f}"

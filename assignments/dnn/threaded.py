@@ -17,7 +17,7 @@ Grade it with:  python -m grader dnn --variant threaded
 import math  # noqa: F401
 import os
 
-import numpy as np
+import numpy as np  # noqa: F401
 from numba import njit  # noqa: F401
 
 from .common import chunk_bounds, conv_output_size, exp_inplace, run_threads  # noqa: F401

@@ -61,7 +61,8 @@ def layernorm(
             _device(x), _device(weight), _device(bias), eps, _device(y), _device(mean), _device(rstd)
         )
         return y, mean, rstd
-    return tuple(torch.from_numpy(a) for a in threaded.layernorm(_host(x), _host(weight), _host(bias), eps))
+    y, mean, rstd = threaded.layernorm(_host(x), _host(weight), _host(bias), eps)
+    return torch.from_numpy(y), torch.from_numpy(mean), torch.from_numpy(rstd)
 
 
 @layernorm.register_fake
@@ -78,9 +79,8 @@ def layernorm_backward(
         dx, dweight, dbias = torch.empty_like(x), weight.new_empty(weight.shape), weight.new_empty(weight.shape)
         _gpu().layernorm_backward_device(*(_device(t) for t in (dy, x, weight, mean, rstd, dx, dweight, dbias)))
         return dx, dweight, dbias
-    return tuple(
-        torch.from_numpy(a) for a in threaded.layernorm_backward(*(_host(t) for t in (dy, x, weight, mean, rstd)))
-    )
+    dx, dweight, dbias = threaded.layernorm_backward(*(_host(t) for t in (dy, x, weight, mean, rstd)))
+    return torch.from_numpy(dx), torch.from_numpy(dweight), torch.from_numpy(dbias)
 
 
 @layernorm_backward.register_fake

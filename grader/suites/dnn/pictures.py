@@ -49,8 +49,8 @@ def _attention_pattern(call, out_dir: str) -> list[str]:
         rows.append((np.clip(got / scale, 0, 1), expected / scale, np.abs(got - expected)))
     paths = []
     zoom = np.ones((4, 4))  # 4x4 pixels a weight: a 96 x 96 matrix is too small to see
-    rows = [tuple(np.kron(image, zoom) for image in row) for row in rows]
-    for index, (mine, theirs, difference) in enumerate(rows):
+    magnified = [tuple(np.kron(image, zoom) for image in row) for row in rows]
+    for index, (mine, theirs, difference) in enumerate(magnified):
         name = "causal" if index else "full"
         paths.append(save_png(os.path.join(out_dir, f"attention_pattern_{name}_yours.png"), np.sqrt(mine)))
         paths.append(save_png(os.path.join(out_dir, f"attention_pattern_{name}_oracle.png"), np.sqrt(theirs)))

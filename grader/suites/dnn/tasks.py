@@ -16,15 +16,16 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
 from grader import machine, simd
 from grader.compare import expect_array
-from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Profile, Property
+from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Profile, Property, Task
 from grader.suites.dnn import baseline, cases, oracle, torch_checks
 
 FUNCTIONS = ("layernorm", "layernorm_backward", "attention", "conv2d")
@@ -68,13 +69,13 @@ def expect_answer(function: str, got, inputs: tuple, what: str) -> None:
             f"{what}: expected a tuple ({', '.join(answer.parts)}), got {type(got).__name__}"
             + (f" of {len(got)}" if isinstance(got, (tuple, list)) else "")
         )
-    for name, value, part, bound in zip(answer.parts, got, expected, bounds):
+    for name, value, part, bound in zip(answer.parts, got, expected, bounds, strict=True):
         expect_array(value, part.astype(np.float32), what=f"{what} {name}", tolerance=bound)
 
 
 def _expect_unchanged(before: tuple, after: tuple) -> None:
     # The sandbox reports a modified input by name; this makes the check whole when it runs in-process too.
-    for index, (saved, now) in enumerate(zip(before, after)):
+    for index, (saved, now) in enumerate(zip(before, after, strict=True)):
         if isinstance(saved, np.ndarray) and not np.array_equal(saved, now):
             raise Mismatch(f"the function modified its input (argument {index + 1}): inputs must be left unchanged")
 
@@ -111,7 +112,8 @@ check_layernorm_backward = _checker("layernorm_backward", cases.LayerNormCase.ba
 check_attention = _checker("attention", cases.AttentionCase.inputs)
 check_conv2d = _checker("conv2d", cases.ConvCase.inputs)
 
-CHECKS = {
+# function -> (check, the cases drawn, the edge cases run first)
+CHECKS: dict[str, tuple[Callable[[Call, Any], None], Callable[[Profile], Any], Callable[[Profile], Sequence[Any]]]] = {
     "layernorm": (check_layernorm, cases.layernorm_cases, cases.layernorm_edge_cases),
     "layernorm_backward": (check_layernorm_backward, cases.layernorm_cases, cases.layernorm_edge_cases),
     "attention": (check_attention, cases.attention_cases, cases.attention_edge_cases),
@@ -190,7 +192,7 @@ class PeakResident:
             self.peak_kib = max(self.peak_kib, self._resident())
             time.sleep(0.0005)
 
-    def __enter__(self) -> "PeakResident":
+    def __enter__(self) -> PeakResident:
         try:
             for pid in self.pids:
                 with open(f"/proc/{pid}/clear_refs", "w") as clear:
@@ -352,8 +354,8 @@ def _simd_warm_up(profile: Profile):
     ]
 
 
-def variant_tasks(variant: str) -> tuple:
-    tasks = list(correctness(variant))
+def variant_tasks(variant: str) -> tuple[Task, ...]:
+    tasks: list[Task] = list(correctness(variant))
     if variant != "cuda":
         tasks.append(attention_memory(variant))
     if variant == "simd":

@@ -29,6 +29,7 @@ operators' behaviour inside PyTorch, and the numpy-level grading in the parent (
 from __future__ import annotations
 
 import os
+from typing import Any
 
 TRAINING_STEPS = 60
 CURVE_TOLERANCE = 1e-3  # of the starting loss, at every step
@@ -72,7 +73,7 @@ def opcheck(module) -> tuple[bool, str]:
     def randn(*shape, grad=False):
         return torch.randn(*shape, generator=generator).requires_grad_(grad)
 
-    samples = {
+    samples: dict[str, list[tuple[Any, ...]]] = {
         "layernorm": [
             (randn(5, 7, grad=True), randn(7, grad=True), randn(7, grad=True), 1e-5),
             (randn(1, 33), randn(33), randn(33), 0.1),
@@ -165,7 +166,7 @@ def training(module) -> tuple[bool, str]:
     _smoke(ops)
     theirs = _train(lambda h, w, b: torch.nn.functional.layer_norm(h, (h.shape[-1],), w, b, 1e-5))
     yours = _train(lambda h, w, b: ops.layernorm(h, w, b, 1e-5)[0])
-    worst = max(abs(a - b) for a, b in zip(yours, theirs))
+    worst = max(abs(a - b) for a, b in zip(yours, theirs, strict=True))
     step = max(range(TRAINING_STEPS), key=lambda i: abs(yours[i] - theirs[i]))
     summary = (
         f"loss {theirs[0]:.4f} -> {theirs[-1]:.4f} with torch's layer_norm, {yours[0]:.4f} -> {yours[-1]:.4f} "
@@ -196,7 +197,7 @@ def _model_outputs(conv, attend, device: str):
     with torch.no_grad():
         features = conv(images, kernel, kernel_bias, 2, 1)  # [2, 8, 8, 7]
         tokens = features.flatten(2).transpose(1, 2)  # [2, 56, 8]
-        for layer, causal in zip(projections, (False, True)):
+        for layer, causal in zip(projections, (False, True), strict=True):
             q, k, v = (tokens @ layer).split(8, dim=-1)
             heads = [t.reshape(2, -1, 2, 4).transpose(1, 2).reshape(4, -1, 4).contiguous() for t in (q, k, v)]
             mixed = attend(*heads, causal).reshape(2, 2, -1, 4).transpose(1, 2).reshape(2, -1, 8)
