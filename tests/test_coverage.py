@@ -10,8 +10,9 @@ circles) fails here, naming the parameter. Drawing is cheap (no learner code run
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -62,12 +63,12 @@ class Parameter:
     high: float | None = None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _scene(case):
     return case.scene()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _graph(case):
     return case.graph()
 

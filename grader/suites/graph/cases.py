@@ -20,14 +20,17 @@ Coverage: every documented parameter, its range, what is drawn and the edge valu
 (DESIGN.md's assignment table; the handout, assignments/graph/README.md, "The graph" and "What to compute").
 tests/test_coverage.py keeps the strategies to it.
 
-| parameter | documented range | drawn | edge values |
-|-----------|------------------|-------|-------------|
-| g: vertices | any n >= 0 (``from_edges`` takes 0 .. 2**31-1); BFS needs n >= 1 (a source) | BFS 1..1200 (1..16 simulator); PageRank 0..1200 (0..16) | 0 (PageRank), 1, 2, 5, 9..17, 1025 |
-| g: edges | any multigraph: self-loops, duplicates, sinks, no edges at all | 7 kinds x density 0..6, messy or not | no edges (chain 1, random density 0), hubs, one component or many |
-| source | a vertex, 0 <= source < n | any (index mod n) | 0, n-1, a middle vertex |
-| damping | 0 <= d < 1 (F is then a contraction, handout formula); default 0.85 | 0..0.99 (0..0.6 simulator) | 0, 0.05, 0.5, 0.85, 0.99 |
-| tol | > 0; default 1e-7 | log-uniform from 1e-10 (1e-6 simulator) to where the check's bound d/(1-d) tol reaches 1e-4 (at most 1e-2) | 1e-10, 1e-7, 1e-2 |
-| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | None, 1, 33 (above any core count) |
+* g: vertices -- documented: any n >= 0 (``from_edges`` takes 0 .. 2**31-1); BFS needs n >= 1 (a source). Drawn: BFS
+  1..1200 (1..16 simulator); PageRank 0..1200 (0..16). Edge values: 0 (PageRank), 1, 2, 5, 9..17, 1025.
+* g: edges -- documented: any multigraph: self-loops, duplicates, sinks, no edges at all. Drawn: 7 kinds x density 0..6,
+  messy or not. Edge values: no edges (chain 1, random density 0), hubs, one component or many.
+* source -- documented: a vertex, 0 <= source < n. Drawn: any (index mod n). Edge values: 0, n-1, a middle vertex.
+* damping -- documented: 0 <= d < 1 (F is then a contraction, handout formula); default 0.85. Drawn: 0..0.99 (0..0.6
+  simulator). Edge values: 0, 0.05, 0.5, 0.85, 0.99.
+* tol -- documented: > 0; default 1e-7. Drawn: log-uniform from 1e-10 (1e-6 simulator) to where the check's bound
+  d/(1-d) tol reaches 1e-4 (at most 1e-2). Edge values: 1e-10, 1e-7, 1e-2.
+* num_threads (threaded) -- documented: None (one per core) or >= 1. Drawn: None, 1, 2, 3, 4, 7, 16, 33
+  (grader/cases.py). Edge values: None, 1, 33 (above any core count).
 """
 
 from __future__ import annotations
@@ -90,9 +93,10 @@ class GraphCase:
         if self.kind == "pieces":
             block = max(2, n // 5)
             starts = np.arange(0, n, block)[:-1] if n > block else np.zeros(0, np.int64)  # last block: isolated
-            tails = [start + rng.integers(0, block, self.density * block) for start in starts]
-            heads = [start + rng.integers(0, block, self.density * block) for start in starts]
-            return (np.concatenate(tails or [np.zeros(0, np.int64)]), np.concatenate(heads or [np.zeros(0, np.int64)]))
+            tail_blocks = [start + rng.integers(0, block, self.density * block) for start in starts]
+            head_blocks = [start + rng.integers(0, block, self.density * block) for start in starts]
+            none = [np.zeros(0, np.int64)]
+            return np.concatenate(tail_blocks or none), np.concatenate(head_blocks or none)
         # star: 0 -> everyone else (sinks), and a few point back
         spokes = np.arange(1, n)
         back = spokes[rng.random(len(spokes)) < self.density / 10]
@@ -162,7 +166,8 @@ def tolerances(profile: Profile, damping: float):
     return st.one_of(st.sampled_from(special), st.floats(low, high).map(lambda exponent: float(10.0**exponent)))
 
 
-def _cases(profile: Profile, smallest: int, damping: float = DAMPING, tol=st.just(TOL)):
+def _cases(profile: Profile, smallest: int, damping: float = DAMPING, tol: st.SearchStrategy[float] | None = None):
+    """Graph cases of at least ``smallest`` vertices; PageRank's tol drawn from ``tol`` (None: the default)."""
     return st.builds(
         GraphCase,
         kind=st.sampled_from(KINDS),
@@ -172,7 +177,7 @@ def _cases(profile: Profile, smallest: int, damping: float = DAMPING, tol=st.jus
         seed=st.integers(0, 2**32 - 1),
         source=st.integers(0, 2**31 - 1),
         damping=st.just(damping),
-        tol=tol,
+        tol=st.just(TOL) if tol is None else tol,
         num_threads=thread_counts(),
     )
 

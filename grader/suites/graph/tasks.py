@@ -10,13 +10,15 @@ each per algorithm) and its speed at 2 ranks. Benchmarks run on a Graph500 R-MAT
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from grader import simd
 from grader.compare import expect_array
+from grader.spec import Assignment, Benchmark, Call, Contestant, Hook, Inspection, Mismatch, Property
 from grader.suites.graph import baseline, oracle
-from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
 from grader.suites.graph import cases as strategies
 
 BFS_FUNCTIONS = ("bfs_top_down", "bfs_bottom_up", "bfs_hybrid")
@@ -138,38 +140,59 @@ def speed(
         if on_device
         else Contestant("pagerank")
     )
-    common = dict(
-        variant=variant,
-        points=2,
-        params={"scale": scale},
-        baseline_module=baseline.__name__,
-        needs_gpu=on_device,
-        ranks=ranks,
-        kwargs=kwargs or {},
-        time_limit_s=600.0,
-    )
+    learner_kwargs = kwargs or {}
+
+    def benchmark(
+        timed: str,
+        *,
+        inputs: Hook,
+        learner: Contestant,
+        reference: Contestant,
+        verify: Callable[[dict, Any, Any], None],
+        fallback: float,
+        work: tuple[str, float],
+        rounds: int,
+    ) -> Benchmark:
+        """The speed task of function ``timed``: what differs between the two, the rest shared."""
+        return Benchmark(
+            variant=variant,
+            points=2,
+            name=f"{timed} speed, R-MAT scale {scale}{suffix}",
+            inputs=inputs,
+            params={"scale": scale},
+            learner=learner,
+            baseline_module=baseline.__name__,
+            baseline=reference,
+            verify=verify,
+            fallback_speedup=fallback,
+            work=work,
+            rounds=rounds,
+            needs_gpu=on_device,
+            ranks=ranks,
+            kwargs=learner_kwargs,
+            time_limit_s=600.0,
+        )
+
     return (
-        Benchmark(
-            name=f"bfs_hybrid speed, R-MAT scale {scale}{suffix}",
+        benchmark(
+            "bfs_hybrid",
             inputs=baseline.make_bfs_inputs,
             learner=bfs_learner,
-            baseline=Contestant("bfs", prepare=baseline.to_scipy),
+            reference=Contestant("bfs", prepare=baseline.to_scipy),
             verify=verify_bfs,
-            fallback_speedup=fallback_bfs,
+            fallback=fallback_bfs,
             work=("traversed edges", edges),
             rounds=7,
-            **common,
         ),
-        Benchmark(
-            name=f"pagerank speed, R-MAT scale {scale}{suffix}",
+        benchmark(
+            "pagerank",
             inputs=baseline.make_pagerank_inputs,
             learner=pagerank_learner,
-            baseline=Contestant("pagerank", prepare=baseline.to_scipy_pagerank),
+            reference=Contestant("pagerank", prepare=baseline.to_scipy_pagerank),
             verify=verify_pagerank,
-            fallback_speedup=fallback_pagerank,
+            fallback=fallback_pagerank,
             work=("edges", edges),
             rounds=3,
-            **common,
         ),
     )  # a scipy PageRank takes 1-5 s: 3 rounds keep the task near a minute
 

@@ -11,13 +11,15 @@ Coverage: every documented parameter, its range, what is drawn and the edge valu
 assignment table; the handout, assignments/mandelbrot/README.md, "The contract"). tests/test_coverage.py keeps
 the strategies to it.
 
-| parameter | documented range | drawn | edge values |
-|-----------|------------------|-------|-------------|
-| width, height | 1..200 and the full 1600x1200 views (simulator 1..40) | 1..200 (1..40) | 1, 5, 7, 9, 13, 33, 64, 65, 97, 127, 200; 1600x1200 |
-| x0, y0 (corner) | any float (c = (x0 + i dx, y0 + j dy)) | near the set: [-2.1, 0.5] x [-1.2, 1.1]; the two views | views 1 and 2 |
-| x1, y1 (pitch) | any: x1 < x0, y1 < y0 and x1 == x0, y1 == y0 allowed | pitch 0, +-1e-5..2e-2, aspect -1, 0, 0.5, 1, 2 | zero width, zero height, both axes flipped |
-| max_iters | 1..512 (simulator 1..128) | 1..512 (1..128) | 1, 2, 31, 255, 256, 257, 512 |
-| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | all of them, more threads than rows |
+* width, height -- documented: 1..200 and the full 1600x1200 views (simulator 1..40). Drawn: 1..200 (1..40). Edge
+  values: 1, 5, 7, 9, 13, 33, 64, 65, 97, 127, 200; 1600x1200.
+* x0, y0 (corner) -- documented: any float (c = (x0 + i dx, y0 + j dy)). Drawn: near the set: [-2.1, 0.5] x [-1.2, 1.1];
+  the two views. Edge values: views 1 and 2.
+* x1, y1 (pitch) -- documented: any: x1 < x0, y1 < y0 and x1 == x0, y1 == y0 allowed. Drawn: pitch 0, +-1e-5..2e-2,
+  aspect -1, 0, 0.5, 1, 2. Edge values: zero width, zero height, both axes flipped.
+* max_iters -- documented: 1..512 (simulator 1..128). Drawn: 1..512 (1..128). Edge values: 1, 2, 31, 255, 256, 257, 512.
+* num_threads (threaded) -- documented: None (one per core) or >= 1. Drawn: None, 1, 2, 3, 4, 7, 16, 33
+  (grader/cases.py). Edge values: all of them, more threads than rows.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from grader.cases import cycled_thread_count, thread_counts
-from grader.suites.mandelbrot.baseline import HEIGHT, MAX_ITERS, WIDTH, view
 from grader.spec import Profile
+from grader.suites.mandelbrot.baseline import HEIGHT, MAX_ITERS, WIDTH, view
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class MandelbrotCase:
     width: int
     height: int
     max_iters: int
-    num_threads: int = 3  # used by the threaded variant only
+    num_threads: int | None = 3  # used by the threaded variant only (None: one per core)
 
     def args(self) -> tuple:
         return (self.x0, self.y0, self.x1, self.y1, self.width, self.height, self.max_iters)
@@ -61,7 +63,7 @@ def window(
     width: int,
     height: int,
     max_iters: int,
-    num_threads: int,
+    num_threads: int | None,
 ) -> MandelbrotCase:
     """A case whose pixels are ``pitch`` wide and ``pitch * aspect`` tall, from corner (x0, y0)."""
     return MandelbrotCase(
@@ -76,7 +78,7 @@ def window(
     )
 
 
-def whole_view(number: int, width: int, height: int, max_iters: int, num_threads: int = 3) -> MandelbrotCase:
+def whole_view(number: int, width: int, height: int, max_iters: int, num_threads: int | None = 3) -> MandelbrotCase:
     return MandelbrotCase(*view(number), width, height, max_iters, num_threads)
 
 

@@ -18,24 +18,29 @@ fewest circles that still shows it. The layouts stress what a renderer gets wron
   one tile holds thousands, past any fixed per-tile capacity a renderer might pick (512, 1024, 2048, 4096).
 
 Opacities: 0.5 everywhere, or ``random_alpha``: drawn in [0.2, 0.9] with some exactly 0 and 1 (the ends of the
-documented range; 1 only in ``overlap``). ``falloff`` mixes flat discs with falloffs 0.5, 1, 4 and 64 (the documented maximum).
+documented range; 1 only in ``overlap``). ``falloff`` mixes flat discs with falloffs 0.5, 1, 4 and 64 (the documented
+maximum).
 Backgrounds: any RGBA in [0, 1], alpha below 1 (down to 0) included.
 
 Coverage: every documented parameter, its range, what is drawn and the edge values always checked (the
 handout, assignments/render/README.md, "The contract" and "Correctness and the tolerance";
 ``assignments/render/common.py`` FIELDS). tests/test_coverage.py keeps the strategies to it.
 
-| parameter | documented range | drawn | edge values |
-|-----------|------------------|-------|-------------|
-| width, height | frames of 1..100 a side (handout; 1..17 on the simulator) | 1..100 (1..48 when crowded); simulator 1, 2, 5, 15, 16, 17 | 1, 2, 3, 7, 16, 17, 31, 33, 64, 65, 97, 100 |
-| circles (n) | any n >= 0 | 0..10, 257..600, crowded 257..5,000 and 600, 1,100, 2,100, 4,100 (simulator 0..5, one of 2,100) | 0, 1, 2, 300, 2,100, 5,000 |
-| centres | [-1e3, 1e3]^2 | middle, [-0.3, 1.3], tile corners, up to 1e3 away | on tile corners; 1e3 away |
-| radii | (0, 1e3] | under a pixel .. 3 tiles, up to 1e3 | < 1 pixel, 1e3 |
-| colours | [0, 1]^3 | saturated palette (0, 0.5, 0.8, 0.9, 1); uniform in [0, 1]^3 (scatter) | 0, 1 |
-| alphas | [0, 1] | 0.5; [0.2, 0.9] with 0 and 1 | 0, 1 |
-| falloffs | [0, 64] | 0; mixed 0, 0.5, 1, 4, 64 | 0, 64 |
-| background | [0, 1]^4, alpha included | white, any RGBA (alpha < 1, 0) | white, black and clear (0, 0, 0, 0), alpha 0.5 |
-| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | all of them |
+* width, height -- documented: frames of 1..100 a side (handout; 1..17 on the simulator). Drawn: 1..100 (1..48 when
+  crowded); simulator 1, 2, 5, 15, 16, 17. Edge values: 1, 2, 3, 7, 16, 17, 31, 33, 64, 65, 97, 100.
+* circles (n) -- documented: any n >= 0. Drawn: 0..10, 257..600, crowded 257..5,000 and 600, 1,100, 2,100, 4,100
+  (simulator 0..5, one of 2,100). Edge values: 0, 1, 2, 300, 2,100, 5,000.
+* centres -- documented: [-1e3, 1e3]^2. Drawn: middle, [-0.3, 1.3], tile corners, up to 1e3 away. Edge values: on tile
+  corners; 1e3 away.
+* radii -- documented: (0, 1e3]. Drawn: under a pixel .. 3 tiles, up to 1e3. Edge values: < 1 pixel, 1e3.
+* colours -- documented: [0, 1]^3. Drawn: saturated palette (0, 0.5, 0.8, 0.9, 1); uniform in [0, 1]^3 (scatter). Edge
+  values: 0, 1.
+* alphas -- documented: [0, 1]. Drawn: 0.5; [0.2, 0.9] with 0 and 1. Edge values: 0, 1.
+* falloffs -- documented: [0, 64]. Drawn: 0; mixed 0, 0.5, 1, 4, 64. Edge values: 0, 64.
+* background -- documented: [0, 1]^4, alpha included. Drawn: white, any RGBA (alpha < 1, 0). Edge values: white, black
+  and clear (0, 0, 0, 0), alpha 0.5.
+* num_threads (threaded) -- documented: None (one per core) or >= 1. Drawn: None, 1, 2, 3, 4, 7, 16, 33
+  (grader/cases.py). Edge values: all of them.
 """
 
 from __future__ import annotations
@@ -102,6 +107,7 @@ class RenderCase:
             radii = rng.uniform(0.01, 0.12, n)
         else:
             raise ValueError(f"unknown layout {self.layout!r}")
+        colours: np.ndarray  # float64 drawn or float32 from the palette: Scene converts both
         if self.layout == "scatter":
             colours = rng.random((n, 3))
         else:
@@ -119,7 +125,7 @@ class RenderCase:
             colours=colours,
             alphas=alphas,
             falloffs=falloffs,
-            background=self.background,
+            background=np.asarray(self.background),
             name=f"{self.layout} x{n}",
         )
 

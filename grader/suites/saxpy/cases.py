@@ -8,12 +8,12 @@ Coverage: every documented parameter, its range, what is drawn and the edge valu
 assignment table; the handout, assignments/saxpy/README.md, "The contract"). tests/test_coverage.py keeps the
 strategies to it.
 
-| parameter | documented range | drawn | edge values |
-|-----------|------------------|-------|-------------|
-| n = len(x) = len(y) | any n >= 0 (up to 1,100 on the simulator) | 0..1e6: short, 2^k +- 1, anywhere (0..1,100) | 0, 1, 2, 3, 5, 7, 31..33, 255..257, 511..513, 1025; 8191, 65536, 65537, 1,000,003 |
-| a | a float32 scalar | 0, 1, -1, 2, -0.5, any float32 in [-1e6, 1e6] | 0, 1, -1, -2.5 |
-| x, y | float32 arrays | uniform in [-s, s], s = 1e-3, 1, 1e3, 1e6 | s = 1e-3 and 1e6 |
-| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | all of them; more threads than elements |
+* n = len(x) = len(y) -- documented: any n >= 0 (up to 1,100 on the simulator). Drawn: 0..1e6: short, 2^k +- 1, anywhere
+  (0..1,100). Edge values: 0, 1, 2, 3, 5, 7, 31..33, 255..257, 511..513, 1025; 8191, 65536, 65537, 1,000,003.
+* a -- documented: a float32 scalar. Drawn: 0, 1, -1, 2, -0.5, any float32 in [-1e6, 1e6]. Edge values: 0, 1, -1, -2.5.
+* x, y -- documented: float32 arrays. Drawn: uniform in [-s, s], s = 1e-3, 1, 1e3, 1e6. Edge values: s = 1e-3 and 1e6.
+* num_threads (threaded) -- documented: None (one per core) or >= 1. Drawn: None, 1, 2, 3, 4, 7, 16, 33
+  (grader/cases.py). Edge values: all of them; more threads than elements.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.spec import Profile
 from grader.cases import array_lengths, cycled_thread_count, thread_counts
+from grader.spec import Profile
 
 # Lengths that break decompositions: empty, one, primes, around powers of two and block sizes.
 EDGE_LENGTHS_SIMULATOR = (0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 256, 257, 511, 512, 513, 1025)

@@ -11,8 +11,8 @@ import os
 
 from grader import simd
 from grader.compare import expect_array
-from grader.suites.saxpy import baseline, oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
+from grader.suites.saxpy import baseline, oracle
 from grader.suites.saxpy import cases as strategies
 
 N_CPU = 2**24  # 64 MiB an array: far past every cache, so the benchmark measures memory bandwidth

@@ -19,11 +19,12 @@ Coverage: every documented parameter, its range, what is drawn and the edge valu
 assignment table; the handout, assignments/scan/README.md, "The contract"). tests/test_coverage.py keeps the
 strategies to it.
 
-| parameter | documented range | drawn | edge values |
-|-----------|------------------|-------|-------------|
-| n = len(a) | any n >= 0 (up to 1,100 on the simulator) | 0..1e6: short, 2^k +- 1, anywhere (0..1,100) | 0, 1, 2, 3, 5, 7, 2^k - 1, 2^k, 2^k + 1 up to 65537; 1,000,003 |
-| a[i] | int32 with max abs(a[i]) * n < 2^31 (handout: no overflow by construction) | the six kinds above | +-bound (extreme, signed), all pairs repeat (ones), only the last pair (last_pair) |
-| num_threads (threaded) | None (one per core) or >= 1 | None, 1, 2, 3, 4, 7, 16, 33 (grader/cases.py) | all of them; more threads than elements |
+* n = len(a) -- documented: any n >= 0 (up to 1,100 on the simulator). Drawn: 0..1e6: short, 2^k +- 1, anywhere
+  (0..1,100). Edge values: 0, 1, 2, 3, 5, 7, 2^k - 1, 2^k, 2^k + 1 up to 65537; 1,000,003.
+* a[i] -- documented: int32 with max abs(a[i]) * n < 2^31 (handout: no overflow by construction). Drawn: the six kinds
+  above. Edge values: +-bound (extreme, signed), all pairs repeat (ones), only the last pair (last_pair).
+* num_threads (threaded) -- documented: None (one per core) or >= 1. Drawn: None, 1, 2, 3, 4, 7, 16, 33
+  (grader/cases.py). Edge values: all of them; more threads than elements.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.suites.scan.oracle import value_bound
-from grader.spec import Profile
 from grader.cases import array_lengths, cycled_thread_count, thread_counts
+from grader.spec import Profile
+from grader.suites.scan.oracle import value_bound
 
 KINDS = ("ones", "mod10", "signed", "extreme", "runs", "last_pair")
 

@@ -18,10 +18,10 @@ import numpy as np
 
 from grader import simd
 from grader.compare import expect_array
-from grader.suites.scan import baseline as scan_baseline  # "baseline" names a contestant below
-from grader.suites.scan import oracle
 from grader.spec import Assignment, Benchmark, Call, Contestant, Inspection, Mismatch, Property
+from grader.suites.scan import baseline as scan_baseline  # "baseline" names a contestant below
 from grader.suites.scan import cases as strategies
+from grader.suites.scan import oracle
 
 N_CPU = 2**24  # 64 MiB an array: far past every cache, so the benchmark measures memory bandwidth
 N_GPU = 2**28  # 1 GiB an array: the H100 target size; launch overheads vanish
