@@ -204,8 +204,9 @@ def bfs_device_levels(g: Graph, source: int, distance, mode: int) -> None:
 
 def degree_of(g: Graph, v: int) -> tuple[int, int]:
     """(out-degree, in-degree) of one vertex, read from the device offsets (4 numbers)."""
-    out_pair = g.out_offsets[v : v + 2].copy_to_host()
-    in_pair = g.in_offsets[v : v + 2].copy_to_host()
+    # g's arrays are numba device arrays here (on_device), where Graph's fields say numpy arrays.
+    out_pair = g.out_offsets[v : v + 2].copy_to_host()  # type: ignore[attr-defined]
+    in_pair = g.in_offsets[v : v + 2].copy_to_host()  # type: ignore[attr-defined]
     return int(out_pair[1] - out_pair[0]), int(in_pair[1] - in_pair[0])
 
 

@@ -198,7 +198,6 @@ def pagerank(g: Graph, damping: float = 0.85, tol: float = 1e-7) -> np.ndarray:
     dangling = out_degree == 0
     inverse_degree = np.where(dangling, 0.0, 1.0 / np.maximum(out_degree, 1))
     x = np.full(last - first, 1.0 / n)
-    sums = np.zeros(2)  # [dangling mass, L1 change]
     while True:
         share = allgather_slices(comm, x * inverse_degree, bounds)
         dangling_mass = np.array([x[dangling].sum()])

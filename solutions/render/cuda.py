@@ -28,9 +28,10 @@ import math
 import numpy as np
 from numba import cuda, float32, int32
 
+from .common import SCENE_FIELDS  # the scene's six arrays, in the order render_device takes them
+
 TILE = 16  # pixels a side: 256 threads a block, and 256 circles tested per round
 BLOCK = TILE * TILE
-from .common import SCENE_FIELDS  # the scene's six arrays, in the order render_device takes them
 
 
 @cuda.jit(cache=True)
@@ -150,7 +151,9 @@ def render_device(centres, radii, colours, alphas, falloffs, background, image):
 
 def render(scene, width: int, height: int) -> np.ndarray:
     """The frame float32[height, width, 4]: copy the scene to the GPU, render, copy the frame back."""
-    arrays = [cuda.to_device(getattr(scene, field)) for field in SCENE_FIELDS]
+    centres, radii, colours, alphas, falloffs, background = (
+        cuda.to_device(getattr(scene, field)) for field in SCENE_FIELDS
+    )
     image = cuda.device_array((height, width, 4), np.float32)
-    render_device(*arrays, image)
+    render_device(centres, radii, colours, alphas, falloffs, background, image)
     return image.copy_to_host()

@@ -15,7 +15,8 @@ def _bfs(g, source, num_threads=None):
     frontier, level = np.array([source]), 0
     while frontier.size:
         starts, stops = g.out_offsets[frontier], g.out_offsets[frontier + 1]
-        reached = np.concatenate([g.out_neighbors[a:b] for a, b in zip(starts, stops)] + [np.zeros(0, np.int32)])
+        pieces = [g.out_neighbors[a:b] for a, b in zip(starts, stops, strict=True)]
+        reached = np.concatenate(pieces + [np.zeros(0, np.int32)])
         frontier = np.unique(reached[distance[reached] == -1])
         level += 1
         distance[frontier] = level
