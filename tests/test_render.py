@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assignments.render import common
 from assignments.render.common import Scene, SceneFormatError
@@ -279,11 +280,20 @@ def test_the_check_catches_each_planted_mistake(planted):
     assert all(message.startswith("input: ") for message in caught)
 
 
-@given(
-    case=strategies.cases(CPU).filter(
-        lambda case: case.layout == "overlap" and case.circles >= 2 and case.width >= 4 and case.height >= 4
-    )
+# Flat discs in the overlap layout (a falloff dims a disc away from its centre: with falloff 64 a swap can fade
+# below the tolerance; see grader/suites/render/cases.py), in frames that hold the shared pixel.
+OVERLAPPING_FLAT_DISCS = st.builds(
+    strategies.RenderCase,
+    width=st.integers(4, 100),
+    height=st.integers(4, 100),
+    circles=st.integers(2, 600),
+    layout=st.just("overlap"),
+    seed=st.integers(0, 2**32 - 1),
+    random_alpha=st.booleans(),
 )
+
+
+@given(case=OVERLAPPING_FLAT_DISCS)
 @settings(max_examples=25, deadline=None)
 def test_any_overlapping_pair_out_of_order_is_caught(case):
     swapped = list(range(case.circles))

@@ -6,8 +6,9 @@ fewest circles that still shows it. The layouts stress what a renderer gets wron
 
 * ``overlap``: every circle covers the middle of the frame (the disc of radius 0.3 - 0.08*sqrt(2) = 0.187
   around it, which holds a pixel centre in any frame of 4x4 or more), each in a colour unlike the one
-  before it, so drawing any two of them out of order changes that pixel by alpha1*alpha2*|rgb2 - rgb1|
-  >= 0.04*0.9 per channel;
+  before it, so drawing any two flat discs of them out of order changes that pixel by
+  alpha1*alpha2*|rgb2 - rgb1| >= 0.04*0.9 per channel (a falloff dims a disc away from its centre: with
+  falloff 64 a swap can fade below the tolerance);
 * ``scatter``: centres anywhere in [-0.3, 1.3]^2 (partly or wholly off-screen), radii 0.02..0.5;
 * ``tiny``: radii of 0.2..1 pixel, many covering no pixel centre at all;
 * ``grid``: centres exactly on tile corners and edges (multiples of 16 and 32 pixels), radii of 1..3 tiles;
