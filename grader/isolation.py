@@ -159,7 +159,7 @@ class Boundary:
         # The private /tmp hid everything under the real one: bring back what the worker needs from there
         # (a checkout or a virtual environment may live in /tmp).
         for path in _outermost([p for p in needed if _inside_tmp(p)]):
-            args += [*_parents_in_tmp(path), "--ro-bind", str(path), str(path)]
+            args += [*_parents_in_tmp(path), *_bind_reachable(path)]
         for path in hide:
             if path.exists():
                 args += ["--tmpfs", str(path)]
@@ -365,6 +365,19 @@ def _parents_in_tmp(path: Path) -> list[str]:
     for parent in reversed(path.parents):
         if parent.is_relative_to("/tmp") and parent != Path("/tmp"):
             args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def _bind_reachable(path: Path) -> list[str]:
+    """bwrap arguments binding ``path`` read-only where a worker uid can walk into it: a directory others may not
+    enter (a checkout cloned into ``mktemp -d``, 0700) becomes a 0755 directory holding binds of its entries."""
+    path = Path(os.path.realpath(path))
+    mode = path.stat().st_mode
+    if not stat.S_ISDIR(mode) or mode & stat.S_IXOTH:
+        return ["--ro-bind", str(path), str(path)]
+    args = ["--perms", "0755", "--dir", str(path)]
+    for entry in sorted(path.iterdir()):
+        args += ["--ro-bind", str(entry), str(entry)]
     return args
 
 
