@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import child_errors
+from grader import child_errors, simulator
 from grader import sandbox_protocol as protocol
 from grader.spec import resolve
 
@@ -465,7 +465,7 @@ def _same(saved: np.ndarray, now: np.ndarray) -> bool:
 
 def _synchronize_gpu() -> None:
     """Wait for queued GPU work, so the parent's clock covers the kernels, not just their launches."""
-    if "numba.cuda" in sys.modules and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
+    if "numba.cuda" in sys.modules and not simulator.enabled():
         sys.modules["numba.cuda"].synchronize()
     if "cupy" in sys.modules:
         sys.modules["cupy"].cuda.Device().synchronize()
@@ -519,6 +519,7 @@ def main(address: str) -> None:
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(cpu)})
     _limit_resources()
+    simulator.quicken()
     Child(connection, comm).serve()
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from grader import machine, registry
+from grader import machine, registry, simulator
 
 if machine.cuda_gpu() is None:
     # Without a GPU, CUDA code imported by the tests runs on numba's simulator. This must be set before
     # numba.cuda is first imported anywhere in the test session.
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+simulator.quicken()
 
 ROOT = Path(__file__).resolve().parent.parent
 
