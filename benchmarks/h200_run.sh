@@ -10,9 +10,11 @@
 #            of tiles in flight) and `h200_report --check-scan` (2^28, three calls). If either fails, the
 #            later steps grade with SCAN_CUDA_ALGORITHM=reduce-then-scan (the previous kernel), so a broken
 #            single pass costs no CUDA points; steps.txt says which ran
-#   grade    python3 -m grader A --solutions --variant cuda, one results file per assignment (cheapest first:
-#            a timeout costs one assignment, not all): grade-1-A.json
-#   regrade  saxpy and scan graded twice more (grade-2-*.json, grade-3-*.json): three gradings in all of the
+#   grade    python3 -m grader A --solutions --variant cuda, one results file per assignment, each under its own
+#            timeout (a timeout costs one assignment, not all): grade-1-A.json. GRADE_ONLY="A B" narrows it
+#   sweeps   python3 -m benchmarks.scan_sweep and benchmarks.dnn_sweep: the candidate kernel configurations
+#            against cupy.cumsum and torch, a table each (sweeps.log)
+#   regrade  every assignment graded twice more (grade-2-*.json, grade-3-*.json): three gradings in all of the
 #            reference against itself, whose time ratios must lie within 1.00 +/- 0.05
 #   pytest   python3 -m pytest -m gpu -q -x
 #   report   python3 -m benchmarks.h200_report (--quick when under 200 s are left; at most 150 s of
@@ -39,7 +41,11 @@ if [ ${#STEPS[@]} -eq 0 ]; then
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
-GRADED_ASSIGNMENTS=(saxpy scan mandelbrot render dnn graph)
+# Every assignment the registry knows, in its order; GRADE_ONLY="saxpy scan" narrows the grade/regrade steps.
+mapfile -t GRADED_ASSIGNMENTS < <(python3 -c 'from grader import registry; print(*registry.names(), sep="\n")')
+if [ -n "${GRADE_ONLY:-}" ]; then
+    read -r -a GRADED_ASSIGNMENTS <<<"$GRADE_ONLY"
+fi
 
 note() {
     printf '%s\n' "$*" | tee -a "$OUT/steps.txt" >&2
@@ -111,11 +117,16 @@ step_grade() {
 step_regrade() {
     local reserve=$1 round assignment
     for round in 2 3; do
-        for assignment in saxpy scan; do
+        for assignment in "${GRADED_ASSIGNMENTS[@]}"; do
             run regrade 90 "$reserve" python3 -m grader "$assignment" --solutions --variant cuda --examples 5 \
                 --json "$OUT/grade-$round-$assignment.json"
         done
     done
+}
+
+step_sweeps() {
+    run sweeps 150 "$1" python3 -m benchmarks.scan_sweep
+    run sweeps 180 "$1" python3 -m benchmarks.dnn_sweep
 }
 
 step_pytest() {
@@ -155,7 +166,7 @@ note "h200_run.sh: steps ${STEPS[*]}; deadline ${DEADLINE_S} s; $(date -u '+%Y-%
 for ((position = 0; position < ${#STEPS[@]}; position++)); do
     step=${STEPS[$position]}
     if ! declare -F "step_$step" >/dev/null; then
-        note "unknown step $step (choose from install check grade regrade pytest report table)"
+        note "unknown step $step (choose from install check sweeps grade regrade pytest report table)"
         exit 2
     fi
     note "[$step] at $SECONDS s"
