@@ -8,7 +8,11 @@ Two kinds of environment variable:
   error (exit status 2) rather than a failure of every task.
 * :data:`CHILD_VARIABLES`: what the grader's process tells the worker processes it starts (the sandbox's
   side of the process boundary, grader/sandbox.py and grader/sandbox_child.py). Nobody sets them by hand;
-  the parent sets each one for each worker.
+  the parent sets each one for each worker, so a value a worker cannot read is a bug of the grader
+  (:class:`SettingError`, raised).
+
+Every module reads its settings here (``CALL_TIME_LIMIT.read()``, :func:`cache_root`), never from
+``os.environ`` itself, and writes a worker's by ``CHILD_*.name``: each name, default and parsing lives once.
 
 A time limit given in an assignment's ``tasks.py`` (a :class:`~grader.spec.Property` or
 :class:`~grader.spec.Benchmark` of its own) overrides the default here for that task only.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # -- limits ----------------------------------------------------------------------------------------------
@@ -87,24 +92,37 @@ def any_text(value: str) -> str:
     return value
 
 
+def paths(text: str) -> tuple[str, ...]:
+    return tuple(filter(None, text.split(os.pathsep)))
+
+
 @dataclass(frozen=True)
 class Variable:
-    """One ``PARLAB_*`` environment variable: its name, what it does, and how its value is read."""
+    """One ``PARLAB_*`` environment variable: its name, what it does, how its value is read, and the value
+    it has when unset."""
 
     name: str
     meaning: str
     parse: Callable[[str], Any]
+    default: Any = None
 
     def read(self, environ: Mapping[str, str] | None = None) -> Any:
-        """The value set in ``environ`` (default: this process's environment), or None when it is unset or
-        empty. Raises :class:`SettingError` for a value ``parse`` refuses."""
+        """The value set in ``environ`` (default: this process's environment), or ``default`` when it is
+        unset or empty. Raises :class:`SettingError` for a value ``parse`` refuses."""
         text = (os.environ if environ is None else environ).get(self.name, "").strip()
         if not text:
-            return None
+            return self.default
         try:
             return self.parse(text)
         except ValueError as why:
             raise SettingError(f"{self.name}={text!r}: {why}") from None
+
+    def require(self, environ: Mapping[str, str] | None = None) -> Any:
+        """The value set in ``environ``, for a variable that must be set there (one the parent sets with
+        another, a worker's gid with its uid). Raises :class:`SettingError` when it is unset or bad."""
+        if not (os.environ if environ is None else environ).get(self.name, "").strip():
+            raise SettingError(f"{self.name} is not set: {self.meaning}")
+        return self.read(environ)
 
 
 # -- set by whoever runs the grader ----------------------------------------------------------------------
@@ -130,6 +148,7 @@ SANDBOX = Variable(
     "which boundary runs learner code when the grader is root: bwrap (namespaces), uid (its "
     "own uid only), off (the grader's own user), auto (the strongest available; the default)",
     one_of("auto", "bwrap", "uid", "off"),
+    default="auto",
 )
 DEFAULT_TRUSTED_UID = 65533
 TRUSTED_UID = Variable(
@@ -137,19 +156,24 @@ TRUSTED_UID = Variable(
     "the uid that runs the reference solutions and the baselines when the grader is root "
     f"(default {DEFAULT_TRUSTED_UID})",
     uid,
+    default=DEFAULT_TRUSTED_UID,
 )
 CACHE_DIR = Variable(
     "PARLAB_CACHE_DIR",
-    "where numba's compile caches live (default /var/cache/parlab for root, else ~/.cache/parlab)",
-    any_text,
+    "the grader's cache directory: numba's compile caches, this machine's ceilings, the replay files "
+    "(default ~/.cache/parlab; as root, the reference's numba cache lives under /var/cache/parlab)",
+    Path,
 )
-NO_GPU = Variable("PARLAB_NO_GPU", "1: act as if this machine had no CUDA GPU (CUDA runs on the simulator)", flag)
-NO_MPI = Variable("PARLAB_NO_MPI", "1: act as if MPI were not installed (MPI tasks are skipped)", flag)
+NO_GPU = Variable(
+    "PARLAB_NO_GPU", "1: act as if this machine had no CUDA GPU (CUDA runs on the simulator)", flag, default=False
+)
+NO_MPI = Variable("PARLAB_NO_MPI", "1: act as if MPI were not installed (MPI tasks are skipped)", flag, default=False)
 TRACEBACK = Variable(
     "PARLAB_TRACEBACK",
     "1: an exception raised by learner code is reported with its whole traceback, not just "
     "the line it came from (for debugging the grader)",
     flag,
+    default=False,
 )
 
 USER_VARIABLES = (
@@ -164,13 +188,35 @@ USER_VARIABLES = (
     TRACEBACK,
 )
 
+
+def cache_root() -> Path:
+    """The cache directory of the user running the grader: ``PARLAB_CACHE_DIR``, else ``~/.cache/parlab``.
+    It holds this machine's ceilings (grader/ceilings.py), the replay files (grader/replay.py) and, when the
+    workers run as the grader's own user, their numba caches (grader/sandbox.py)."""
+    return CACHE_DIR.read() or Path.home() / ".cache" / "parlab"
+
+
+def shared_cache_root() -> Path:
+    """Where a grader running as root keeps what other uids must reach, the reference's numba cache, written
+    by the trusted uid and kept between runs (grader/isolation.py): ``PARLAB_CACHE_DIR``, else
+    ``/var/cache/parlab``. Not root's :func:`cache_root`: /root is closed to other uids (0700)."""
+    return CACHE_DIR.read() or Path("/var/cache/parlab")
+
+
 # -- set by the grader for each worker it starts ----------------------------------------------------------
-CHILD_MEMORY_LIMIT = Variable("PARLAB_MEMORY_LIMIT", "the worker's address-space limit in bytes (0: none)", integer)
-CHILD_OUTPUT_LIMIT = Variable("PARLAB_OUTPUT_LIMIT", "the worker's output limit in bytes", integer)
+CHILD_MEMORY_LIMIT = Variable(
+    "PARLAB_MEMORY_LIMIT", "the worker's address-space limit in bytes (0 or unset: none)", integer, default=0
+)
+CHILD_OUTPUT_LIMIT = Variable(
+    "PARLAB_OUTPUT_LIMIT", "the worker's output limit in bytes (0 or unset: none)", integer, default=0
+)
 CHILD_PIN_CPU = Variable("PARLAB_PIN_CPU", "the one CPU the worker runs on (SIMD, the serial baseline)", integer)
-CHILD_MPI = Variable("PARLAB_MPI", "1: the worker is one rank of an mpiexec launch", flag)
+CHILD_MPI = Variable("PARLAB_MPI", "1: the worker is one rank of an mpiexec launch", flag, default=False)
 CHILD_PROTECTED = Variable(
-    "PARLAB_PROTECTED", "paths the learner's code may not write (the results files), separated by os.pathsep", any_text
+    "PARLAB_PROTECTED",
+    "paths the learner's code may not write (the results files), separated by os.pathsep",
+    paths,
+    default=(),
 )
 CHILD_SANDBOX_TOKEN = Variable(
     "PARLAB_SANDBOX_TOKEN",
@@ -180,7 +226,9 @@ CHILD_SANDBOX_TOKEN = Variable(
 CHILD_SHOWN_CWD = Variable(
     "PARLAB_SHOWN_CWD", "the directory the grader was started in: the worker shows paths relative to it", any_text
 )
-CHILD_NAMESPACED = Variable("PARLAB_NAMESPACED", "1: the worker runs inside bubblewrap's namespaces", flag)
+CHILD_NAMESPACED = Variable(
+    "PARLAB_NAMESPACED", "1: the worker runs inside bubblewrap's namespaces", flag, default=False
+)
 CHILD_WORKER_UID = Variable("PARLAB_WORKER_UID", "the uid the worker drops to before it imports the module", uid)
 CHILD_WORKER_GID = Variable("PARLAB_WORKER_GID", "the gid the worker drops to with it", integer)
 
