@@ -17,7 +17,8 @@ with the reason, and the next task starts a fresh worker. A learner's worker tha
 (starts a process, reads ``solutions/``, writes into the grader's files or the results: see
 ``grader/sandbox_child.py``) is answered "fatal": the worker is killed and the task fails with the reason.
 
-Instructors may tighten the limits for a whole run through the environment (instructors/README.md):
+Instructors may tighten the limits for a whole run through the environment (instructors/README.md;
+grader/settings.py reads them):
 
     PARLAB_CALL_TIME_LIMIT=S     no request to a learner's worker may take longer than S seconds
     PARLAB_MEMORY_LIMIT_MB=M     no worker may reserve more than M MiB of address space (not on a real GPU)
@@ -37,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import isolation, machine
+from grader import isolation, machine, settings
 from grader.isolation import Role
 from grader.sandbox_child import INPUT_SETS
 from grader.sandbox_protocol import (
@@ -50,12 +51,8 @@ from grader.sandbox_protocol import (
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 SOLUTIONS = CHECKOUT / "solutions"
-OUTPUT_LIMIT_BYTES = 16 * 2**20
 SHOWN_OUTPUT_CHARS = 1500
 SHOWN_LINE_CHARS = 160
-START_TIMEOUT_S = 120.0
-CALL_TIME_LIMIT_ENV = "PARLAB_CALL_TIME_LIMIT"
-MEMORY_LIMIT_ENV = "PARLAB_MEMORY_LIMIT_MB"
 # Repeated calls that run this many times faster than one call did were not all run (or were cached).
 SUSPICIOUS_REPEAT_SPEEDUP = 10.0
 SUSPICION_MIN_SINGLE_S = 0.005  # below this, request overhead blurs one call's time: no verdict
@@ -66,17 +63,6 @@ _PROTECTED_PATHS: set[str] = set()
 def protect_path(path: str | os.PathLike) -> None:
     """Forbid learner workers started from now on to write ``path`` (a results file, say)."""
     _PROTECTED_PATHS.add(os.path.realpath(path))
-
-
-def _env_limit(name: str) -> float | None:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise WorkerFailure(f"{name}={value!r} is not a number") from None
-    return number if number > 0 else None
 
 
 class WorkerFailure(Exception):
@@ -128,9 +114,9 @@ def _inside(path: Path, root: Path) -> bool:
 
 @dataclass
 class Limits:
-    call_time_s: float = 60.0
+    call_time_s: float = settings.CALL_TIME_LIMIT_S
     memory_bytes: int = 0  # 0: no limit (GPU runtimes reserve huge address spaces)
-    output_bytes: int = OUTPUT_LIMIT_BYTES
+    output_bytes: int = settings.WORKER_OUTPUT_LIMIT_BYTES
 
 
 @dataclass
@@ -206,7 +192,7 @@ class Worker:
     def start(self) -> None:
         if self.source.kind == "file" and not self.source.path.is_file():
             raise WorkerFailure(f"missing file: {_display(self.source.path)}")
-        memory_cap = _env_limit(MEMORY_LIMIT_ENV)
+        memory_cap = settings.MEMORY_LIMIT_MB.read()
         if memory_cap and self.limits.memory_bytes:  # 0 stays 0: a real GPU's runtime needs the address space
             self.limits = dataclasses.replace(
                 self.limits, memory_bytes=min(self.limits.memory_bytes, int(memory_cap * 2**20))
@@ -250,7 +236,7 @@ class Worker:
             preexec_fn=isolation.die_with_parent,
         )
         LIVE_WORKERS.add(self.process.pid)
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + settings.WORKER_START_TIME_LIMIT_S
         try:
             while True:
                 try:
@@ -260,7 +246,7 @@ class Worker:
                         self._fail(self._death_reason())
                     if time.monotonic() > deadline:
                         self._kill()
-                        self._fail(f"did not start within {START_TIMEOUT_S:.0f} s")
+                        self._fail(f"did not start within {settings.WORKER_START_TIME_LIMIT_S:.0f} s")
                     continue
                 if self._is_ours(sock):
                     break
@@ -283,7 +269,7 @@ class Worker:
                     "learner": self.learner,
                 },
             ),
-            time_limit=START_TIMEOUT_S,
+            time_limit=settings.WORKER_START_TIME_LIMIT_S,
         )
 
     def _is_ours(self, sock: socket.socket) -> bool:
@@ -298,40 +284,41 @@ class Worker:
 
     def _cache_dir(self, made: isolation.Boundary) -> Path:
         """numba's cache for this worker. Root: the trusted cache (reference, baselines), or the run's own
-        learner cache. Otherwise one per kind under PARLAB_CACHE_DIR: the same file is loaded as
-        "submission.x.y" by the learner's and the reference's workers, and numba's cache records the module."""
+        learner cache. Otherwise one per kind under the grader's cache directory (settings.cache_root): the same
+        file is loaded as "submission.x.y" by the learner's and the reference's workers, and numba's cache
+        records the module."""
         cache = made.learner_cache if self.learner else made.trusted_cache
         if made.privileged and cache is not None:
             return cache
-        root = Path(os.environ.get("PARLAB_CACHE_DIR") or Path.home() / ".cache" / "parlab")
-        return root / "numba" / ("learner" if self.learner else "trusted")
+        return settings.cache_root() / "numba" / ("learner" if self.learner else "trusted")
 
     def _environment(self, made: isolation.Boundary, worker_dir: Path, cache: Path, gid: int | None) -> dict:
         env = dict(os.environ)
         env.update(self.options.env)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
-        env["PARLAB_SHOWN_CWD"] = os.getcwd()
+        env[settings.CHILD_SHOWN_CWD.name] = os.getcwd()
         env["NUMBA_CACHE_DIR"] = str(cache)
         env["TMPDIR"] = str(worker_dir / "tmp")  # the worker's own: honest tempfile use works, privately
         if made.bwrap:
-            env["PARLAB_NAMESPACED"] = "1"
+            env[settings.CHILD_NAMESPACED.name] = "1"
         if made.privileged:
             env["HOME"] = str(worker_dir)
-            env["PARLAB_WORKER_UID"], env["PARLAB_WORKER_GID"] = str(self.uid), str(gid)
-        env["PARLAB_OUTPUT_LIMIT"] = str(self.limits.output_bytes)
-        env[isolation.TOKEN_VARIABLE] = made.token
+            env[settings.CHILD_WORKER_UID.name] = str(self.uid)
+            env[settings.CHILD_WORKER_GID.name] = str(gid)
+        env[settings.CHILD_OUTPUT_LIMIT.name] = str(self.limits.output_bytes)
+        env[settings.CHILD_SANDBOX_TOKEN.name] = made.token
         if self.learner:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
-            env["PARLAB_PROTECTED"] = os.pathsep.join(sorted(_PROTECTED_PATHS))
-        env["PARLAB_MEMORY_LIMIT"] = str(self.limits.memory_bytes)
+            env[settings.CHILD_PROTECTED.name] = os.pathsep.join(sorted(_PROTECTED_PATHS))
+        env[settings.CHILD_MEMORY_LIMIT.name] = str(self.limits.memory_bytes)
         if self.options.simulate_cuda:
             env["NUMBA_ENABLE_CUDASIM"] = "1"
         if self.options.pin_cpu is not None:
-            env["PARLAB_PIN_CPU"] = str(self.options.pin_cpu)
+            env[settings.CHILD_PIN_CPU.name] = str(self.options.pin_cpu)
             env["NUMBA_NUM_THREADS"] = "1"
         if self.options.ranks:
-            env["PARLAB_MPI"] = "1"
+            env[settings.CHILD_MPI.name] = "1"
             env["NUMBA_NUM_THREADS"] = "1"  # one core per rank: scaling comes from ranks
         return env
 
@@ -374,7 +361,7 @@ class Worker:
         if self.dead or self.sock is None:
             raise WorkerFailure(self.dead or "the worker is not running")
         limit = self.limits.call_time_s if time_limit is None else time_limit
-        cap = _env_limit(CALL_TIME_LIMIT_ENV)
+        cap = settings.CALL_TIME_LIMIT.read()
         if cap and self.learner and message[0] != "load":
             limit = min(limit, cap)
         started = time.perf_counter()

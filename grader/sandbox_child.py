@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import child_errors, simulator
+from grader import child_errors, settings, simulator
 from grader import sandbox_protocol as protocol
 from grader.spec import resolve
 
@@ -193,6 +193,11 @@ class Child:
         self.forks = 0
         self.breaches: list[str] = []  # rules the learner's code broke, recorded by the hooks
         self.guarded = False  # True once a learner's module is loaded: the rules apply from then on
+        # What the parent set, read before any learner code runs (which may change os.environ):
+        self.protected: tuple[str, ...] = settings.CHILD_PROTECTED.read()  # paths it may not write
+        self.shown_cwd: str = settings.CHILD_SHOWN_CWD.read() or os.getcwd()  # paths are shown relative to it
+        self.memory_limit_bytes: int = settings.CHILD_MEMORY_LIMIT.read()  # 0: none
+        self.full_tracebacks: bool = settings.TRACEBACK.read()
         os.register_at_fork(after_in_parent=self._count_fork)
 
     def _count_fork(self) -> None:
@@ -280,7 +285,7 @@ class Child:
         if hide_solutions:
             sys.meta_path.insert(0, _BlockSolutions(self.breaches))
         hidden = (str(SOLUTIONS.resolve()),) if hide_solutions else ()
-        protected = (str(CHECKOUT), *filter(None, os.environ.get("PARLAB_PROTECTED", "").split(os.pathsep)))
+        protected = (str(CHECKOUT), *self.protected)
         writable = tuple(os.path.realpath(p) for p in (os.environ.get("NUMBA_CACHE_DIR"),) if p)
         sys.addaudithook(_Guard(hidden, tuple(os.path.realpath(p) for p in protected), writable, self.breaches))
         self.guarded = True
@@ -334,7 +339,7 @@ class Child:
         filename = os.path.realpath(filename)
         if self.learner_root and self.shown_root and _inside(filename, (self.learner_root,)):
             filename = os.path.join(self.shown_root, os.path.relpath(filename, self.learner_root))
-        relative = os.path.relpath(filename, os.environ.get("PARLAB_SHOWN_CWD") or os.getcwd())
+        relative = os.path.relpath(filename, self.shown_cwd)
         return relative if not relative.startswith("..") else filename
 
     def learner_frame(self, tb) -> traceback.FrameSummary | None:
@@ -363,13 +368,13 @@ class Child:
         if isinstance(error, Refused):
             return str(error)
         if isinstance(error, MemoryError):
-            limit = int(os.environ.get("PARLAB_MEMORY_LIMIT", "0"))
+            limit = self.memory_limit_bytes
             allowed = f" (the sandbox allows {limit / 2**30:.1f} GiB of address space)" if limit else ""
             return f"ran out of memory: {error or 'MemoryError'}{allowed}" + (f" at {where}" if where else "")
         text = f"raised {type(error).__name__}: {error}".rstrip(": ")
         if where:
             text += f" (at {where})"
-        if os.environ.get("PARLAB_TRACEBACK") == "1":
+        if self.full_tracebacks:
             text += "\n" + "".join(traceback.format_exception(error))
         return text
 
@@ -474,10 +479,10 @@ def _synchronize_gpu() -> None:
 def _limit_resources() -> None:
     import resource
 
-    memory = int(os.environ.get("PARLAB_MEMORY_LIMIT", "0"))
+    memory = settings.CHILD_MEMORY_LIMIT.read()
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    output = int(os.environ.get("PARLAB_OUTPUT_LIMIT", "0"))
+    output = settings.CHILD_OUTPUT_LIMIT.read()
     if output:
         resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))
         # Python ignores SIGXFSZ, so a print past the limit would raise OSError inside the learner's code,
@@ -492,22 +497,22 @@ def _drop_to_worker_uid() -> None:
 
     from grader.isolation import die_with_parent, drop_privileges
 
-    uid = os.environ.get("PARLAB_WORKER_UID")
-    if uid and os.geteuid() == 0:
+    uid = settings.CHILD_WORKER_UID.read()
+    if uid is not None and os.geteuid() == 0:
         limit = LEARNER_PROCESS_LIMIT
         resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
         os.umask(0o007)  # the run's learner workers share a group: its numba cache
-        drop_privileges(int(uid), int(os.environ["PARLAB_WORKER_GID"]))
+        drop_privileges(uid, settings.CHILD_WORKER_GID.require())
     else:
         die_with_parent()
-    if os.getppid() == 1 and os.environ.get("PARLAB_MPI") != "1" and os.environ.get("PARLAB_NAMESPACED") != "1":
+    if os.getppid() == 1 and not settings.CHILD_MPI.read() and not settings.CHILD_NAMESPACED.read():
         os._exit(1)  # the grader died before we could ask to die with it
 
 
 def main(address: str) -> None:
     _drop_to_worker_uid()
     comm = None
-    if os.environ.get("PARLAB_MPI") == "1":
+    if settings.CHILD_MPI.read():
         from mpi4py import MPI
 
         comm = MPI.COMM_WORLD
@@ -515,9 +520,9 @@ def main(address: str) -> None:
     if comm is None or comm.Get_rank() == 0:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.connect(address)
-    cpu = os.environ.get("PARLAB_PIN_CPU")
+    cpu = settings.CHILD_PIN_CPU.read()
     if cpu is not None and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {int(cpu)})
+        os.sched_setaffinity(0, {cpu})
     _limit_resources()
     simulator.quicken()
     Child(connection, comm).serve()
