@@ -50,13 +50,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import settings
+
 CHECKOUT = Path(__file__).resolve().parent.parent
-SANDBOX_ENV = "PARLAB_SANDBOX"
-TRUSTED_UID_ENV = "PARLAB_TRUSTED_UID"
-TIME_LIMIT_ENV = "PARLAB_TIME_LIMIT"
-DEFAULT_TRUSTED_UID = 65533
 LEARNER_UIDS = range(10_000_000, 20_000_000)  # far from any account; drawn at random, one per worker
-TOKEN_VARIABLE = "PARLAB_SANDBOX_TOKEN"
 STAGED_BYTES_LIMIT = 64 << 20
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
 
@@ -195,15 +192,13 @@ def boundary(announce=lambda line: print(line, file=sys.stderr, flush=True)) -> 
 
 
 def _set_up() -> Boundary:
-    wanted = os.environ.get(SANDBOX_ENV, "auto").strip().lower() or "auto"
-    if wanted not in ("auto", "bwrap", "uid", "off"):
-        wanted = "auto"
+    wanted = settings.SANDBOX.read()
     token = secrets.token_hex(8)
     root = os.geteuid() == 0 and sys.platform.startswith("linux")
     run_dir = Path(tempfile.mkdtemp(prefix="parlab-run-", dir="/tmp" if root and Path("/tmp").is_dir() else None))
     same_user = Boundary(Mode.SAME_USER, "", run_dir, token)
     if not root or wanted == "off":
-        why = "PARLAB_SANDBOX=off" if root else "not root, so no other uid to run learner code under"
+        why = f"{settings.SANDBOX.name}=off" if root else "not root, so no other uid to run learner code under"
         same_user.summary = (
             f"same user ({why}): in-process guards, resource limits, process groups; learner "
             "code can still read and write what this user can (instructors/README.md)"
@@ -213,7 +208,7 @@ def _set_up() -> Boundary:
     bwrap = shutil.which("bwrap") if wanted in ("auto", "bwrap") else None
     refusal = _probe_bwrap(bwrap) if bwrap else "bubblewrap (bwrap) is not installed"
     if wanted == "uid":
-        refusal = "PARLAB_SANDBOX=uid"
+        refusal = f"{settings.SANDBOX.name}=uid"
     if refusal and unreachable:
         same_user.summary = (
             f"same user, as root: NO OS BOUNDARY: {refusal}, and other uids cannot reach "
@@ -221,7 +216,7 @@ def _set_up() -> Boundary:
         )
         return same_user
     os.chmod(run_dir, 0o711)
-    trusted_uid = int(os.environ.get(TRUSTED_UID_ENV, DEFAULT_TRUSTED_UID))
+    trusted_uid = settings.TRUSTED_UID.read()
     learner_gid = LEARNER_UIDS.start + secrets.randbelow(len(LEARNER_UIDS))
     made = Boundary(
         Mode.UIDS if refusal else Mode.NAMESPACES,
@@ -313,8 +308,9 @@ def _bwrap_version(bwrap: str) -> str:
 
 def _trusted_cache(made: Boundary, trusted_uid: int) -> Path:
     """numba's cache for the reference and the baselines: kept between runs, writable by the trusted uid
-    only. Under PARLAB_CACHE_DIR (or /var/cache/parlab for root); per run if other uids cannot reach it."""
-    root = Path(os.environ.get("PARLAB_CACHE_DIR") or "/var/cache/parlab")
+    only. Under :func:`settings.shared_cache_root` (PARLAB_CACHE_DIR, else /var/cache/parlab); per run if other
+    uids cannot reach it."""
+    root = settings.shared_cache_root()
     cache = root / "numba" / f"trusted-{trusted_uid}"
     try:
         cache.mkdir(parents=True, exist_ok=True)
@@ -509,7 +505,7 @@ def kill_uid(uid: int) -> int:
 
 
 def processes_with_token(token: str) -> list[int]:
-    marker = f"{TOKEN_VARIABLE}={token}".encode()
+    marker = f"{settings.CHILD_SANDBOX_TOKEN.name}={token}".encode()
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit() and int(entry.name) != os.getpid():
@@ -561,7 +557,7 @@ def sweep_marked() -> None:
 
     if _BOUNDARY is None:
         return
-    marker = f"{TOKEN_VARIABLE}={_BOUNDARY.token}".encode()
+    marker = f"{settings.CHILD_SANDBOX_TOKEN.name}={_BOUNDARY.token}".encode()
     for pid in _children() - sandbox.LIVE_WORKERS:
         try:
             with open(f"/proc/{pid}/environ", "rb") as environ:
@@ -644,16 +640,15 @@ STOPPING: GraderStopped | None = None  # set once the grader has been told to st
 def install_stop_handlers() -> None:
     """SIGTERM, SIGINT, SIGHUP and the grader's own time limit (PARLAB_TIME_LIMIT=S) raise GraderStopped in
     the main thread, once; later signals are ignored while the grader ends its workers and writes results."""
+    limit = settings.TIME_LIMIT.read()
 
     def stop(signum, frame):
         global STOPPING
         if STOPPING is not None:
             return
         name = signal.Signals(signum).name
-        if signum == signal.SIGALRM:
-            STOPPING = GraderStopped(
-                f"the grader's time limit ({os.environ.get(TIME_LIMIT_ENV)} s, {TIME_LIMIT_ENV}) ran out", 124
-            )
+        if signum == signal.SIGALRM and limit is not None:
+            STOPPING = GraderStopped(f"the grader's time limit ({limit:g} s, {settings.TIME_LIMIT.name}) ran out", 124)
         else:
             STOPPING = GraderStopped(f"the grader was stopped by {name}", 128 + signum)
         if not _DEFERRED:
@@ -661,12 +656,8 @@ def install_stop_handlers() -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(signum, stop)
-    limit = os.environ.get(TIME_LIMIT_ENV, "").strip()
-    if limit:
-        try:
-            signal.setitimer(signal.ITIMER_REAL, float(limit))
-        except ValueError:
-            pass
+    if limit is not None:
+        signal.setitimer(signal.ITIMER_REAL, limit)
 
 
 def stop_reason() -> GraderStopped | None:
