@@ -3,8 +3,8 @@
 A speed report says what the learner's code achieved against what this machine could do at best, the way a
 performance engineer reads a profile: a memory-bound kernel (SAXPY, scan) against the memory bandwidth, a
 compute-bound one (mandelbrot) against the arithmetic the cores can do. Two figures, measured once per
-machine and cached (``$PARLAB_CACHE_DIR/ceilings.json``, keyed by host name, CPU model, core count and
-memory size):
+machine and cached (``ceilings.json`` in the grader's cache directory, ``settings.cache_root()``; keyed by
+host name, CPU model, core count and memory size):
 
 * memory: bytes per second (read plus written) of a STREAM-like copy, every core copying its own part of a
   256 MiB array at once (far past every cache), best of five; the same count as the reports' GB/s (SAXPY's
@@ -28,9 +28,8 @@ import platform
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from grader import machine
+from grader import machine, settings
 
 COPY_BYTES = 256 * 2**20  # each of source and target: far past any cache
 MEASURE_TIMEOUT_S = 120.0
@@ -48,11 +47,6 @@ class Ceilings:
     @property
     def busy_when_measured(self) -> bool:
         return self.load > self.cores
-
-
-def cache_dir() -> Path:
-    """Where the grader keeps what it measured or saved between runs (``PARLAB_CACHE_DIR``)."""
-    return Path(os.environ.get("PARLAB_CACHE_DIR") or Path.home() / ".cache" / "parlab")
 
 
 def machine_key() -> str:
@@ -78,7 +72,7 @@ def ceilings() -> Ceilings | None:
 
     A ceiling only ever rises: a measurement taken while the machine was busy is repeated at the next run
     that finds it at most half as loaded, and the cache keeps the higher of each figure."""
-    path = cache_dir() / "ceilings.json"
+    path = settings.cache_root() / "ceilings.json"
     key = machine_key()
     try:
         known = json.loads(path.read_text())

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from grader import settings
 from grader.spec import Property, resolve
 
 CASE_KEY = "case"
@@ -40,8 +41,7 @@ class ReplayError(Exception):
 
 
 def replay_dir() -> Path:
-    root = os.environ.get("PARLAB_CACHE_DIR") or Path.home() / ".cache" / "parlab"
-    return Path(root) / "replays"
+    return settings.cache_root() / "replays"
 
 
 @dataclass(frozen=True)
