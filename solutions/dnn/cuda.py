@@ -20,7 +20,9 @@ Device-resident entry points (arrays already on the GPU; the launch only, asynch
 ``attention_device(q, k, v, causal, out)``, ``conv2d_device(x, w, bias, stride, padding, out)``.
 """
 
+import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import config, cuda, float32
@@ -31,6 +33,17 @@ if config.ENABLE_CUDASIM:
     THREADS, TILE, ROWS_PER_CHUNK = 8, 4, 2  # the simulator runs each thread in Python: tiny blocks, several
 else:
     THREADS, TILE, ROWS_PER_CHUNK = 256, 64, 256
+WARP = 32
+FULL_MASK = 0xFFFFFFFF
+# numba's simulator has no warp shuffles: there reductions go through shared memory (the same results).
+WARP_SHUFFLES = not config.ENABLE_CUDASIM
+BLOCK_THREADS = 64 if config.ENABLE_CUDASIM else 256  # layernorm's register kernel: threads a block, about
+TARGET_VALUES = 8  # layernorm: elements a thread holds by default
+MAX_WARPS_PER_ROW = 32  # a 1,024-thread block a row at most
+MAX_REGISTER_FEATURES = WARP * MAX_WARPS_PER_ROW * 32  # rows longer than 32,768: the three-pass block kernel
+QUERY_BLOCK = 4 if config.ENABLE_CUDASIM else 64  # attention: queries (threads) a block
+MAX_KEY_TILE = 4 if config.ENABLE_CUDASIM else 64  # attention: keys a shared-memory tile, at most
+KV_TILE_FLOATS = 4096  # attention: K's tile and V's tile, 16 KiB each: four blocks fit an SM's shared memory
 MAX_DIM = 256  # attention's head dimension: each thread's accumulator is a local array of this size
 MAX_WEIGHTS = 4096  # conv2d: c_in * kh * kw of one output channel, staged in shared memory
 
@@ -53,7 +66,9 @@ def _block_sum(partial, value):
 
 
 @cuda.jit
-def _layernorm_kernel(x, weight, bias, eps, y, mean, rstd):
+def _layernorm_block_kernel(x, weight, bias, eps, y, mean, rstd):
+    """The fallback for rows too long to hold in registers: one block a row, three passes over x (the sum,
+    the squares about the mean, the output), a shared-memory tree reduction after each of the first two."""
     r = cuda.blockIdx.x
     t = cuda.threadIdx.x
     features = x.shape[1]
@@ -74,9 +89,148 @@ def _layernorm_kernel(x, weight, bias, eps, y, mean, rstd):
         rstd[r] = inverse
 
 
+@dataclass(frozen=True)
+class RowLayout:
+    """How the register-resident layernorm kernel maps rows onto threads: a row belongs to ``warps_per_row``
+    warps (its *group*, 32 * warps_per_row threads), a block holds ``rows_per_block`` groups, and each thread
+    keeps ``values_per_thread`` elements of its row in registers (element j of the row lives in thread
+    j % group, slot j // group: neighbouring threads, neighbouring addresses, so every warp's loads coalesce)."""
+
+    warps_per_row: int
+    rows_per_block: int
+    values_per_thread: int
+
+    @property
+    def group(self) -> int:
+        return WARP * self.warps_per_row
+
+    @property
+    def threads(self) -> int:
+        return self.group * self.rows_per_block
+
+    def holds(self, features: int) -> bool:
+        return features <= self.group * self.values_per_thread
+
+
+def _next_power_of_two(n: int) -> int:
+    return 1 << max(0, n - 1).bit_length()
+
+
+def row_layout(features: int, warps_per_row: int | None = None, rows_per_block: int | None = None) -> RowLayout:
+    """The layout for rows of ``features`` elements (None: the default). The default follows Triton's layernorm
+    tutorial: about TARGET_VALUES elements a thread (few registers, so many warps fit an SM and many loads are
+    in flight), up to MAX_WARPS_PER_ROW warps a row, blocks of about BLOCK_THREADS threads. values_per_thread
+    is a power of two, so a handful of compiled kernels covers every feature count."""
+    if warps_per_row is None:
+        warps_per_row = min(MAX_WARPS_PER_ROW, _next_power_of_two(-(-features // (WARP * TARGET_VALUES))))
+    if rows_per_block is None:
+        rows_per_block = max(1, BLOCK_THREADS // (WARP * warps_per_row))
+    values = _next_power_of_two(-(-features // (WARP * warps_per_row)))
+    return RowLayout(warps_per_row, rows_per_block, values)
+
+
+@cuda.jit(device=True, inline=True)
+def _warp_sum(value):
+    """The sum of ``value`` over the 32 lanes of the warp, in every lane: a butterfly of shfl_xor_sync."""
+    offset = WARP // 2
+    while offset > 0:
+        value += cuda.shfl_xor_sync(FULL_MASK, value, offset)
+        offset //= 2
+    return value
+
+
+@functools.cache
+def _layernorm_rows_kernel(layout: RowLayout):
+    """The register-resident kernel for one layout (compiled once per layout): ONE read of x and one write of
+    y, 8 bytes of traffic an element, the least layernorm can move. The statistics are two reductions over the
+    registers (the mean, then the squares about it: the two-pass variance, without the one-pass cancellation,
+    and without reading x again); each reduction is a warp butterfly (shfl_xor_sync, 5 steps, no shared memory)
+    and, for a row of several warps, one exchange of the warps' sums in shared memory (two barriers)."""
+    group, rows_per_block, values_per_thread = layout.group, layout.rows_per_block, layout.values_per_thread
+    warps_per_row = layout.warps_per_row
+    threads = layout.threads
+
+    @cuda.jit(device=True, inline=True)
+    def row_sum(value, scratch):
+        """The sum of ``value`` over the thread's group; every thread of the block must call it."""
+        t = cuda.threadIdx.x
+        if WARP_SHUFFLES:
+            value = _warp_sum(value)
+            if warps_per_row == 1:
+                return value
+            if t % WARP == 0:
+                scratch[t // WARP] = value
+            cuda.syncthreads()
+            first = (t // group) * warps_per_row
+            total = float32(0.0)
+            for w in range(warps_per_row):
+                total += scratch[first + w]
+        else:  # the simulator: every thread's value through shared memory, each thread adds its group's
+            scratch[t] = value
+            cuda.syncthreads()
+            first = (t // group) * group
+            total = float32(0.0)
+            for w in range(group):
+                total += scratch[first + w]
+        cuda.syncthreads()  # everyone has read scratch before the next reduction overwrites it
+        return total
+
+    @cuda.jit
+    def kernel(x, weight, bias, eps, y, mean, rstd):
+        rows, features = x.shape
+        t = cuda.threadIdx.x
+        lane = t % group
+        r = cuda.blockIdx.x * rows_per_block + t // group
+        live = r < rows  # a group past the last row still joins the block's barriers
+        scratch = cuda.shared.array(threads, float32)
+        held = cuda.local.array(values_per_thread, float32)
+        total = float32(0.0)
+        for slot in range(values_per_thread):
+            j = lane + slot * group
+            value = float32(0.0)
+            if live and j < features:
+                value = x[r, j]
+            held[slot] = value
+            total += value
+        mu = row_sum(total, scratch) / float32(features)
+        squares = float32(0.0)
+        for slot in range(values_per_thread):
+            if lane + slot * group < features:
+                centred = held[slot] - mu
+                squares += centred * centred
+        inverse = float32(1.0) / math.sqrt(row_sum(squares, scratch) / float32(features) + eps)
+        if live:
+            for slot in range(values_per_thread):
+                j = lane + slot * group
+                if j < features:
+                    y[r, j] = (held[slot] - mu) * inverse * weight[j] + bias[j]
+            if lane == 0:
+                mean[r] = mu
+                rstd[r] = inverse
+
+    return kernel
+
+
+def layernorm_launch(x, weight, bias, eps, y, mean, rstd, layout: RowLayout | None):
+    """Launches one layout's kernel (None: the three-pass block kernel), for the sweep to compare layouts."""
+    rows, features = x.shape
+    if not rows:
+        return
+    if layout is None:
+        _layernorm_block_kernel[rows, THREADS](x, weight, bias, np.float32(eps), y, mean, rstd)
+        return
+    if not layout.holds(features):
+        raise ValueError(f"layernorm: {features} features do not fit {layout}")
+    blocks = -(-rows // layout.rows_per_block)
+    _layernorm_rows_kernel(layout)[blocks, layout.threads](x, weight, bias, np.float32(eps), y, mean, rstd)
+
+
 def layernorm_device(x, weight, bias, eps, y, mean, rstd):
-    if x.shape[0]:
-        _layernorm_kernel[x.shape[0], THREADS](x, weight, bias, np.float32(eps), y, mean, rstd)
+    """Rows of up to MAX_REGISTER_FEATURES elements: the register-resident kernel in the default layout;
+    longer rows: the three-pass block kernel."""
+    features = x.shape[1]
+    layout = row_layout(features) if features <= MAX_REGISTER_FEATURES else None
+    layernorm_launch(x, weight, bias, eps, y, mean, rstd, layout)
     return y, mean, rstd
 
 
@@ -216,12 +370,124 @@ def _attention_kernel(q, k, v, causal, out):
             out[h, i, d] = acc[d] / row_sum
 
 
-def attention_device(q, k, v, causal, out):
+@dataclass(frozen=True)
+class QueryTiling:
+    """The register-resident attention kernel's shape: a block of ``queries`` threads, one query each, walks
+    the keys ``keys`` at a time (a tile of K and V staged in shared memory by all the block's threads, coalesced,
+    then read by every thread: broadcasts, no bank conflicts). ``dim`` is the head dimension the kernel is
+    compiled for (the real one rounded up to a power of two; the padding is zeros): the thread's query and
+    accumulator are local arrays of that constant size, which the compiler keeps in registers."""
+
+    queries: int
+    keys: int
+    dim: int
+
+
+def query_tiling(dim: int, queries: int | None = None, keys: int | None = None) -> QueryTiling:
+    """The tiling for a head dimension (None: the default: QUERY_BLOCK queries a block, and as many keys a
+    tile as keep K's and V's tiles within KV_TILE_FLOATS floats of shared memory)."""
+    padded = max(WARP // 4, _next_power_of_two(dim))
+    if queries is None:
+        queries = QUERY_BLOCK
+    if keys is None:
+        keys = max(1, min(MAX_KEY_TILE, KV_TILE_FLOATS // padded))
+    return QueryTiling(queries, keys, padded)
+
+
+@functools.cache
+def _attention_rows_kernel(tiling: QueryTiling):
+    """One thread a query, its query and output row in registers. Per key: one score (``dim`` multiply-adds
+    against the shared tile, the same address for every thread: a broadcast), the online softmax (the
+    accumulator rescaled only when the running maximum grows), ``dim`` multiply-adds into the accumulator:
+    2 * dim flops for each shared-memory read of a key or value pair. The blocks holding the latest queries
+    (the most keys under a causal mask) are launched first, so the last wave is made of short blocks."""
+    block_queries, tile_keys, dim_padded = tiling.queries, tiling.keys, tiling.dim
+    partials = 4 if dim_padded >= 4 else 1  # independent sums per score: a shorter chain of dependent adds
+
+    @cuda.jit
+    def kernel(q, k, v, causal, out):
+        heads, seq, dim = q.shape
+        blocks = (seq + block_queries - 1) // block_queries
+        h = cuda.blockIdx.x // blocks
+        q0 = (blocks - 1 - cuda.blockIdx.x % blocks) * block_queries
+        t = cuda.threadIdx.x
+        i = q0 + t
+        keys = cuda.shared.array((tile_keys, dim_padded), float32)
+        values = cuda.shared.array((tile_keys, dim_padded), float32)
+        query = cuda.local.array(dim_padded, float32)
+        acc = cuda.local.array(dim_padded, float32)
+        sums = cuda.local.array(partials, float32)
+        scale = float32(1.0) / math.sqrt(float32(dim))
+        for d in range(dim_padded):
+            acc[d] = float32(0.0)
+            query[d] = float32(0.0)
+            if i < seq and d < dim:
+                query[d] = q[h, i, d] * scale
+        row_max = float32(-math.inf)
+        row_sum = float32(0.0)
+        key_end = min(seq, q0 + block_queries) if causal else seq
+        for k0 in range(0, key_end, tile_keys):
+            for index in range(t, tile_keys * dim_padded, block_queries):  # coalesced: d runs fastest
+                j, d = index // dim_padded, index % dim_padded
+                key_value = float32(0.0)
+                value_value = float32(0.0)
+                if k0 + j < seq and d < dim:
+                    key_value = k[h, k0 + j, d]
+                    value_value = v[h, k0 + j, d]
+                keys[j, d] = key_value
+                values[j, d] = value_value
+            cuda.syncthreads()
+            visible = min(tile_keys, key_end - k0)
+            if causal:
+                visible = min(visible, i - k0 + 1)
+            if i < seq:
+                for j in range(visible):
+                    for p in range(partials):
+                        sums[p] = float32(0.0)
+                    for d in range(0, dim_padded, partials):
+                        for p in range(partials):
+                            sums[p] += query[d + p] * keys[j, d + p]
+                    s = float32(0.0)
+                    for p in range(partials):
+                        s += sums[p]
+                    if s > row_max:  # rare after the first keys: rescale what was summed under the old maximum
+                        rescale = math.exp(row_max - s)
+                        row_sum *= rescale
+                        for d in range(dim_padded):
+                            acc[d] *= rescale
+                        row_max = s
+                    weight = math.exp(s - row_max)
+                    row_sum += weight
+                    for d in range(dim_padded):
+                        acc[d] += weight * values[j, d]
+            cuda.syncthreads()  # the tile is finished with before the next one overwrites it
+        if i < seq:
+            inverse = float32(1.0) / row_sum
+            for d in range(dim_padded):  # constant bounds (not dim): acc stays in registers
+                if d < dim:
+                    out[h, i, d] = acc[d] * inverse
+
+    return kernel
+
+
+def attention_launch(q, k, v, causal, out, tiling: QueryTiling | None):
+    """Launches one tiling's kernel (None: the generic one-thread-a-query kernel, any dim up to MAX_DIM)."""
     heads, seq, dim = q.shape
     if dim > MAX_DIM:
         raise ValueError(f"attention: head dimension {dim} > {MAX_DIM}, this kernel's limit")
-    if heads and seq:
+    if not (heads and seq):
+        return
+    if tiling is None:
         _attention_kernel[heads * ((seq + TILE - 1) // TILE), TILE](q, k, v, bool(causal), out)
+        return
+    if tiling.dim < dim:
+        raise ValueError(f"attention: head dimension {dim} does not fit {tiling}")
+    blocks = heads * ((seq + tiling.queries - 1) // tiling.queries)
+    _attention_rows_kernel(tiling)[blocks, tiling.queries](q, k, v, bool(causal), out)
+
+
+def attention_device(q, k, v, causal, out):
+    attention_launch(q, k, v, causal, out, query_tiling(q.shape[2]))
     return out
 
 
@@ -259,13 +525,144 @@ def _conv_kernel(x, w, bias, stride, padding, out):
         out[image, co, oy, ox] = acc
 
 
-def conv2d_device(x, w, bias, stride, padding, out):
+@dataclass(frozen=True)
+class ConvTiling:
+    """The implicit-GEMM convolution's tiles. The convolution is the matrix product out[co, pixel] =
+    sum_r w[co, r] * patch[r, pixel] (r runs over c_in * kh * kw; pixel over n * h_out * w_out), with the
+    im2col matrix ``patch`` never stored: a block computes a ``channels`` x ``pixels`` tile of out, walking r
+    ``depth`` at a time; for each step its threads stage a depth x channels tile of w and a depth x pixels tile
+    of patches (gathered from x, zero outside the image) in shared memory, then each thread multiplies out its
+    own (channels / rows) x (pixels / columns) outputs from there, in registers."""
+
+    channels: int
+    pixels: int
+    depth: int
+    rows: int  # threads along channels
+    columns: int  # threads along pixels
+
+    @property
+    def threads(self) -> int:
+        return self.rows * self.columns
+
+    def check(self) -> None:
+        """The staging loops assume each thread gathers one pixel and one weight row position throughout."""
+        threads = self.threads
+        if (
+            self.channels % self.rows
+            or self.pixels % self.columns
+            or threads % self.pixels
+            or (self.depth * self.pixels) % threads
+            or threads % self.depth
+            or (self.depth * self.channels) % threads
+        ):
+            raise ValueError(f"conv2d: {self} does not divide evenly among its threads")
+
+
+if config.ENABLE_CUDASIM:
+    CONV_TILING = ConvTiling(channels=8, pixels=8, depth=4, rows=4, columns=4)
+else:
+    CONV_TILING = ConvTiling(channels=64, pixels=64, depth=16, rows=16, columns=16)
+
+
+@functools.cache
+def _conv_tiled_kernel(tiling: ConvTiling):
+    """Per depth step a thread loads depth * pixels / threads patch values and depth * channels / threads
+    weights, then does depth * (channels / rows) * (pixels / columns) multiply-adds from shared memory
+    (4 x 4 outputs a thread: 16 multiply-adds for 8 shared reads, where one output a thread reads 2 per
+    multiply-add)."""
+    tiling.check()
+    block_channels, block_pixels, depth = tiling.channels, tiling.pixels, tiling.depth
+    rows, columns, threads = tiling.rows, tiling.columns, tiling.threads
+    per_channels, per_pixels = block_channels // rows, block_pixels // columns
+    patch_loads, weight_loads = depth * block_pixels // threads, depth * block_channels // threads
+    patch_step, weight_step = threads // block_pixels, threads // depth
+
+    @cuda.jit
+    def kernel(x, w, bias, stride, padding, out):
+        n, c_out, h_out, w_out = out.shape
+        c_in, kh, kw = w.shape[1], w.shape[2], w.shape[3]
+        height, width = x.shape[2], x.shape[3]
+        positions = h_out * w_out
+        reduction = c_in * kh * kw
+        pixel_count = n * positions
+        t = cuda.threadIdx.x
+        ty, tx = t // columns, t % columns
+        co0 = cuda.blockIdx.y * block_channels
+        p0 = cuda.blockIdx.x * block_pixels
+        patches = cuda.shared.array((depth, block_pixels), float32)
+        weights = cuda.shared.array((depth, block_channels), float32)
+        acc = cuda.local.array((per_channels, per_pixels), float32)
+        for a in range(per_channels):
+            for b in range(per_pixels):
+                acc[a, b] = float32(0.0)
+        # The pixel this thread gathers for the patch tile, fixed for the whole walk over r.
+        gather_pixel = p0 + t % block_pixels
+        gather_live = gather_pixel < pixel_count
+        image = gather_pixel // positions
+        position = gather_pixel % positions
+        iy0 = (position // w_out) * stride - padding
+        ix0 = (position % w_out) * stride - padding
+        gather_row = t // block_pixels
+        weight_channel = co0 + t // depth
+        weight_r = t % depth
+        for r0 in range(0, reduction, depth):
+            for m in range(patch_loads):
+                r_local = gather_row + m * patch_step
+                r = r0 + r_local
+                value = float32(0.0)
+                if gather_live and r < reduction:
+                    ci = r // (kh * kw)
+                    iy = iy0 + (r // kw) % kh
+                    ix = ix0 + r % kw
+                    if 0 <= iy < height and 0 <= ix < width:
+                        value = x[image, ci, iy, ix]
+                patches[r_local, t % block_pixels] = value
+            for m in range(weight_loads):
+                channel = weight_channel + m * weight_step
+                r = r0 + weight_r
+                value = float32(0.0)
+                if channel < c_out and r < reduction:
+                    value = w[channel, r // (kh * kw), (r // kw) % kh, r % kw]
+                weights[weight_r, channel - co0] = value
+            cuda.syncthreads()
+            for k in range(depth):
+                for a in range(per_channels):
+                    weight = weights[k, ty + a * rows]
+                    for b in range(per_pixels):
+                        acc[a, b] += weight * patches[k, tx + b * columns]
+            cuda.syncthreads()
+        for a in range(per_channels):
+            co = co0 + ty + a * rows
+            if co < c_out:
+                for b in range(per_pixels):
+                    p = p0 + tx + b * columns
+                    if p < pixel_count:
+                        pos = p % positions
+                        out[p // positions, co, pos // w_out, pos % w_out] = acc[a, b] + bias[co]
+
+    return kernel
+
+
+def conv2d_launch(x, w, bias, stride, padding, out, tiling: ConvTiling | None):
+    """Launches one tiling's implicit-GEMM kernel (None: the one-thread-an-output kernel)."""
     n, c_out, h_out, w_out = out.shape
-    if w.shape[1] * w.shape[2] * w.shape[3] > MAX_WEIGHTS:
-        raise ValueError(f"conv2d: c_in * kh * kw > {MAX_WEIGHTS}, this kernel's limit")
-    blocks = n * c_out * ((h_out * w_out + THREADS - 1) // THREADS)
-    if blocks:
-        _conv_kernel[blocks, THREADS](x, w, bias, int(stride), int(padding), out)
+    if tiling is None:
+        if w.shape[1] * w.shape[2] * w.shape[3] > MAX_WEIGHTS:
+            raise ValueError(f"conv2d: c_in * kh * kw > {MAX_WEIGHTS}, this kernel's limit")
+        blocks = n * c_out * ((h_out * w_out + THREADS - 1) // THREADS)
+        if blocks:
+            _conv_kernel[blocks, THREADS](x, w, bias, int(stride), int(padding), out)
+        return
+    pixel_blocks = -(-(n * h_out * w_out) // tiling.pixels)
+    channel_blocks = -(-c_out // tiling.channels)
+    if pixel_blocks and channel_blocks:
+        _conv_tiled_kernel(tiling)[(pixel_blocks, channel_blocks), tiling.threads](
+            x, w, bias, int(stride), int(padding), out
+        )
+
+
+def conv2d_device(x, w, bias, stride, padding, out):
+    conv2d_launch(x, w, bias, stride, padding, out, CONV_TILING)
     return out
 
 
