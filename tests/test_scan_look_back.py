@@ -21,12 +21,13 @@ from grader.suites.scan import oracle
 from solutions.scan import cuda as solution
 
 SIMULATED = config.ENABLE_CUDASIM
+FULL_MASK = 0xFFFFFFFF
 
 
 class _WarpEmulation:
-    """``shfl_up_sync``, ``shfl_xor_sync`` and ``ballot_sync`` for the simulator, whose CUDA threads are Python
-    threads: the 32 lanes of a warp meet at a barrier, each leaves its value in a slot, and each reads the
-    slot its intrinsic names. Every lane of the warp must call (the full mask), as on hardware."""
+    """``shfl_up_sync``, ``shfl_xor_sync``, ``ballot_sync`` and ``syncwarp`` for the simulator, whose CUDA
+    threads are Python threads: the 32 lanes of a warp meet at a barrier, each leaves its value in a slot, and
+    each reads the slot its intrinsic names. Every lane of the warp must call (the full mask), as on hardware."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -60,10 +61,14 @@ class _WarpEmulation:
             _, seen = self.exchange(bool(predicate))
             return sum(1 << lane for lane, flag in enumerate(seen) if flag)
 
+        def syncwarp(_, mask=FULL_MASK):
+            self.exchange(None)
+
         for name, function in (
             ("shfl_up_sync", shfl_up_sync),
             ("shfl_xor_sync", shfl_xor_sync),
             ("ballot_sync", ballot_sync),
+            ("syncwarp", syncwarp),
         ):
             monkeypatch.setattr(FakeCUDAModule, name, function, raising=False)
 
@@ -128,32 +133,58 @@ def test_look_back_adds_every_predecessor(walk, case, warp_intrinsics):
     assert int(result.copy_to_host()[0]) == int(totals.sum())
 
 
-@pytest.mark.parametrize("shuffles", [False, True], ids=["shared-memory", "warp-shuffles"])
+# Every path of the kernel on two warps a block (64 threads x 2 elements), so that the warp totals are combined.
+_SMALL_BUILDS = [
+    solution.LookBackConfig(64, 2, exchange, registers=registers, shuffles=shuffles)
+    for shuffles in (False, True)
+    for exchange in solution.Exchange
+    for registers in (False, True)
+]
+
+
+@pytest.mark.parametrize("build", _SMALL_BUILDS, ids=lambda build: build.label)
 @pytest.mark.parametrize("n", [1, 63, 64, 65, 257, 640])
-def test_look_back_scan_matches_the_oracle(n, shuffles, warp_intrinsics):
-    """Two warps a block (64 threads x 2 elements), so the warp totals are combined; 640 elements are 5 tiles;
-    each size scanned twice, so the second call must ignore the status words the first left behind."""
+def test_look_back_scan_matches_the_oracle(n, build, warp_intrinsics):
+    """640 elements are 5 tiles; each size scanned twice, so the second call must ignore the status words the
+    first left behind."""
     a = np.random.default_rng(n).integers(-1000, 1000, n, dtype=np.int32)
     a_device, out = cuda.to_device(a), cuda.device_array(n, dtype=np.int32)
     for _ in range(2):
         out.copy_to_device(np.full(n, -7, dtype=np.int32))
-        solution.look_back_scan_device(a_device, out, threads=64, items=2, shuffles=shuffles)
+        solution.look_back_scan_device(a_device, out, build)
         assert np.array_equal(out.copy_to_host(), oracle.exclusive_scan(a))
     assert np.array_equal(a_device.copy_to_host(), a), "the input was modified"
 
 
+_GPU_BUILDS = [
+    solution.LookBackConfig(256, 16, solution.Exchange.BLOCK),
+    solution.LookBackConfig(128, 16, solution.Exchange.WARP),
+    solution.LookBackConfig(256, 24, solution.Exchange.WARP, registers=True),
+    solution.LookBackConfig(128, 8, solution.Exchange.WARP, max_registers=32),
+]
+
+
 @pytest.mark.gpu
-@pytest.mark.parametrize("threads, items", [(256, 16), (256, 8), (512, 16), (128, 16)])
+@pytest.mark.parametrize("build", _GPU_BUILDS, ids=lambda build: build.label)
 @pytest.mark.parametrize("n", [2**20 * 33 + 1, 2**24 - 1])
-def test_look_back_scan_on_the_gpu(n, threads, items):
+def test_look_back_scan_on_the_gpu(n, build):
     """Real concurrency: thousands of tiles look back while their predecessors are still publishing."""
     a = np.random.default_rng(n).integers(-1000, 1000, n, dtype=np.int32)
     a_device, out = cuda.to_device(a), cuda.device_array(n, dtype=np.int32)
     expected = oracle.exclusive_scan(a)
     for _ in range(3):
         out.copy_to_device(np.zeros(n, dtype=np.int32))
-        solution.look_back_scan_device(a_device, out, threads=threads, items=items)
+        solution.look_back_scan_device(a_device, out, build)
         assert np.array_equal(out.copy_to_host(), expected)
+
+
+def test_a_build_that_cannot_scan_is_refused():
+    with pytest.raises(ValueError, match="power of two"):
+        solution.LookBackConfig(96, 4, solution.Exchange.BLOCK, shuffles=False)
+    with pytest.raises(ValueError, match="whole warps"):
+        solution.LookBackConfig(16, 4, solution.Exchange.WARP)
+    with pytest.raises(ValueError, match="at least one"):
+        solution.LookBackConfig(64, 0)
 
 
 def test_an_unknown_algorithm_is_named_in_the_error(monkeypatch):

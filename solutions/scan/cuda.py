@@ -70,9 +70,12 @@ Device-resident entry points (kernel-only timing; arrays already on the GPU, lau
   repeat indices into out[:k] and k into count[0], on the device, so no host round trip stalls the launch.
 """
 
+import dataclasses
 import enum
 import functools
 import os
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import config, cuda, int32, int64
@@ -275,16 +278,70 @@ ALGORITHM = _algorithm_from_environment()
 
 WARP = 32
 FULL_MASK = 0xFFFFFFFF
-# The simulator has no warp shuffles or votes: there the block scan is the up-sweep/down-sweep and one thread
-# walks back alone. Its 128-element tiles let a few hundred elements span several tiles.
+# The simulator has no warp shuffles, votes or syncwarp: there the block scan is the up-sweep/down-sweep, one
+# thread walks back alone, and block barriers stand in for warp ones.
 WARP_SHUFFLES = not config.ENABLE_CUDASIM
-if config.ENABLE_CUDASIM:
-    LOOK_BACK_THREADS, LOOK_BACK_ITEMS = 32, 4
-else:
-    # 4,096-element tiles, 16 loads in flight a thread; ptxas (sm_90) gives it 56 registers, so 4 blocks fit
-    # an SM: 64 KiB of loads in flight an SM, plenty to cover memory latency.
-    LOOK_BACK_THREADS, LOOK_BACK_ITEMS = 256, 16
 MAX_EPOCH = 2**30 - 1  # the largest tag, 2 * MAX_EPOCH + 1, fills the high half of an int64 word but its sign bit
+
+
+class Exchange(enum.Enum):
+    """How a tile goes between its striped layout in device memory (consecutive threads, consecutive addresses:
+    coalesced) and its blocked layout (each thread its ``items`` consecutive elements: a serial scan), through
+    shared memory. Either way thread t ends up holding elements t * items ... t * items + items - 1."""
+
+    BLOCK = "block"  # the whole tile striped across the block: a block barrier on each side of the transpose
+    WARP = "warp"  # each warp loads and stores its own 32 * items segment: only warp barriers (syncwarp)
+
+
+@dataclass(frozen=True)
+class LookBackConfig:
+    """One build of the single-pass kernel: tiles of ``threads`` x ``items`` elements, one block a tile.
+
+    ``exchange``: the transpose (``Exchange``). ``registers``: each thread keeps its items in a local array
+    between reading them for its total and writing their scan (registers when the compiler unrolls the loops),
+    instead of reading shared memory twice. ``max_registers``: a cap the compiler must fit (more blocks an SM,
+    at the risk of spills), None for its own choice. ``shuffles``: warp intrinsics (hardware) or shared memory
+    and one thread (the simulator)."""
+
+    threads: int
+    items: int
+    exchange: Exchange = Exchange.WARP
+    registers: bool = False
+    max_registers: int | None = None
+    shuffles: bool = WARP_SHUFFLES
+
+    def __post_init__(self):
+        if self.threads < 1 or self.threads & (self.threads - 1):
+            raise ValueError(f"threads = {self.threads}: the block scan needs a power of two")
+        if (self.shuffles or self.exchange is Exchange.WARP) and self.threads % WARP:
+            raise ValueError(f"threads = {self.threads}: warp shuffles and warp exchange need whole warps")
+        if self.items < 1:
+            raise ValueError(f"items = {self.items}: at least one element a thread")
+
+    @property
+    def tile(self) -> int:
+        return self.threads * self.items
+
+    @property
+    def label(self) -> str:
+        """e.g. ``warp 128x16 registers cap 40``."""
+        parts = [f"{self.exchange.value} {self.threads}x{self.items}"]
+        if self.registers:
+            parts.append("registers")
+        if self.max_registers is not None:
+            parts.append(f"cap {self.max_registers}")
+        if not self.shuffles:
+            parts.append("no shuffles")
+        return " ".join(parts)
+
+
+if config.ENABLE_CUDASIM:
+    LOOK_BACK = LookBackConfig(32, 4)  # 128-element tiles: a few hundred elements already span several tiles
+else:
+    # 2,048-element tiles, 16 loads in flight a thread, each warp exchanging its own segment (three block
+    # barriers a tile). A guess made without a GPU: benchmarks/scan_sweep.py times the alternatives.
+    LOOK_BACK = LookBackConfig(128, 16)
+LOOK_BACK_THREADS, LOOK_BACK_ITEMS = LOOK_BACK.threads, LOOK_BACK.items
 
 
 @cuda.jit(device=True, inline=True)
@@ -315,8 +372,9 @@ def _block_exclusive_scan_shuffles(value, warp_totals):
     """The contract of ``_block_exclusive_scan`` (returns (sum of the values of the threads before this one,
     the block's total)) with warp shuffles: each warp scans its 32 values in five register-to-register steps
     (``shfl_up_sync``), lane 31 leaves the warp's total in shared ``warp_totals``, and every thread adds the
-    totals of the warps before its own (one broadcast read each). Two barriers instead of the up-sweep/down-
-    sweep's 2 log2(threads) + 3; every thread of the block must call it."""
+    totals of the warps before its own (one broadcast read each). One barrier instead of the up-sweep/down-
+    sweep's 2 log2(threads) + 3; every thread of the block must call it, once a launch (``warp_totals`` is not
+    cleared for reuse)."""
     lane = cuda.threadIdx.x % WARP
     warp = cuda.threadIdx.x // WARP
     inclusive = int32(value)
@@ -336,7 +394,6 @@ def _block_exclusive_scan_shuffles(value, warp_totals):
         if other < warp:
             before = int32(before + warp_total)
         total = int32(total + warp_total)
-    cuda.syncthreads()  # warp_totals may be reused as soon as this returns
     return before, total
 
 
@@ -392,19 +449,32 @@ def _look_back_serial(status, tile, epoch):
 
 
 @functools.cache
-def look_back_kernel(threads: int, items: int, shuffles: bool):
-    """The single-pass scan kernel for tiles of ``threads`` x ``items`` elements, one block a tile, compiled on
-    first launch. ``shuffles``: warp shuffles and votes (hardware), or shared memory and one thread (the
-    simulator, which has neither). Launch it as ``kernel[tiles, threads](a, out, status, counter, epoch)``."""
-    tile_size = threads * items
-    padded_tile = tile_size + tile_size // BANKS
+def look_back_kernel(build: LookBackConfig):
+    """The single-pass scan kernel of one ``LookBackConfig``, compiled on first launch. Launch it as
+    ``kernel[tiles, build.threads](a, out, status, counter, epoch)``.
 
-    @cuda.jit
+    A tile, in block barriers (``syncthreads``): take a tile number (1); load it striped into shared memory
+    (``Exchange.BLOCK``: 1, ``Exchange.WARP``: a syncwarp); each thread sums its items, the block scans the
+    thread totals (1 with shuffles); thread 0 publishes the tile's total, warp 0 looks back and publishes the
+    inclusive prefix (1, to share it); each thread scans its items into shared memory, offset by the prefix
+    (``BLOCK``: 1, ``WARP``: a syncwarp); the tile goes out striped. So 5 barriers with ``BLOCK``, 3 with
+    ``WARP``, where every barrier is a moment in which the block has no memory traffic in flight."""
+    threads, items, shuffles, registers = build.threads, build.items, build.shuffles, build.registers
+    tile_size = build.tile
+    padded_tile = tile_size + tile_size // BANKS
+    warp_exchange = build.exchange is Exchange.WARP
+    warp_barriers = warp_exchange and shuffles  # the simulator has no syncwarp: a block barrier does
+    compile_options: dict[str, Any] = {}
+    if build.max_registers is not None and not config.ENABLE_CUDASIM:  # the simulator compiles nothing
+        compile_options["max_registers"] = build.max_registers
+
+    @cuda.jit(**compile_options)
     def look_back_scan(a, out, status, counter, epoch):
         tile = cuda.shared.array(padded_tile, int32)
         scratch = cuda.shared.array(threads, int32)
         tile_number = cuda.shared.array(1, int32)
         tile_prefix = cuda.shared.array(1, int32)
+        held = cuda.local.array(items, int32)  # used only with ``registers``; otherwise optimised away
         t = cuda.threadIdx.x
         # Tiles are numbered in the order blocks start, not by blockIdx: a block then waits only on tiles whose
         # blocks already run, which is what guarantees progress (blocks need not be scheduled in index order).
@@ -415,17 +485,31 @@ def look_back_kernel(threads: int, items: int, shuffles: bool):
         number = tile_number[0]
         base = int64(number) * tile_size
         full = base + tile_size <= a.size  # every tile but the last: no bounds test per element
+        # Striped positions: thread t's k-th load or store is tile element start + k * stride, so that each of
+        # a warp's accesses covers 32 consecutive elements (128 bytes, one transaction).
+        if warp_exchange:
+            start = (t // WARP) * (WARP * items) + t % WARP
+            stride = WARP
+        else:
+            start = t
+            stride = threads
         for k in range(items):
-            i = k * threads + t  # striped: coalesced
+            i = start + k * stride
             if full:
                 tile[_padded(i)] = a[base + i]
             else:
                 tile[_padded(i)] = a[base + i] if base + i < a.size else 0  # zeros past the end change no sum
-        cuda.syncthreads()
+        if warp_barriers:
+            cuda.syncwarp()  # a warp reads back only the segment it wrote
+        else:
+            cuda.syncthreads()
         first = t * items
         thread_total = int32(0)
         for k in range(items):
-            thread_total += tile[_padded(first + k)]
+            value = tile[_padded(first + k)]
+            if registers:
+                held[k] = value
+            thread_total = int32(thread_total + value)
         if shuffles:
             before, tile_total = _block_exclusive_scan_shuffles(thread_total, scratch)
         else:
@@ -448,12 +532,15 @@ def look_back_kernel(threads: int, items: int, shuffles: bool):
         running = int32(tile_prefix[0] + before)
         for k in range(items):
             slot = _padded(first + k)
-            value = tile[slot]
+            value = held[k] if registers else tile[slot]
             tile[slot] = running
-            running += value
-        cuda.syncthreads()
+            running = int32(running + value)
+        if warp_barriers:
+            cuda.syncwarp()
+        else:
+            cuda.syncthreads()
         for k in range(items):
-            i = k * threads + t
+            i = start + k * stride
             if full or base + i < out.size:
                 out[base + i] = tile[_padded(i)]
 
@@ -484,17 +571,17 @@ def _look_back_state(tiles: int) -> _LookBackState:
     return _LookBackState(tiles)
 
 
-def look_back_scan_device(
-    a, out, threads: int = LOOK_BACK_THREADS, items: int = LOOK_BACK_ITEMS, shuffles: bool = WARP_SHUFFLES
-):
+def look_back_scan_device(a, out, build: LookBackConfig = LOOK_BACK, **changes):
     """out[i] = a[0] + ... + a[i-1] (int32 device arrays) in one launch, by decoupled look-back; asynchronous,
-    returns out. ``threads`` (a power of two, a multiple of 32 with shuffles) and ``items`` set the tile."""
+    returns out. ``build`` picks the kernel; keywords change its fields (``threads=64, items=2``)."""
+    if changes:
+        build = dataclasses.replace(build, **changes)
     n = a.shape[0]
     if n == 0:
         return out
-    tiles = (n + threads * items - 1) // (threads * items)
+    tiles = (n + build.tile - 1) // build.tile
     state = _look_back_state(tiles)
-    look_back_kernel(threads, items, shuffles)[tiles, threads](a, out, state.status, state.counter, state.next_epoch())
+    look_back_kernel(build)[tiles, build.threads](a, out, state.status, state.counter, state.next_epoch())
     return out
 
 
