@@ -37,10 +37,13 @@ from typing import Any
 
 import numpy as np
 
+from grader.spec import Profile
+
 BATCH = {"layernorm": 8, "attention": 1, "conv2d": 2}  # back-to-back calls a sample
 ROUNDS = 15
 SLOW_ROUNDS = 3  # the one-thread-a-query and one-thread-an-output kernels of the last session: 30-200 ms a call
 TOLERANCE = {"layernorm": 2e-5, "attention": 1e-4, "conv2d": 1e-4}  # of max(1, max |answer|): float32 vs float64
+GPU = Profile("gpu")  # the size of the grader's edge cases
 BUDGET_S = 135  # shapes that would start later are listed as not run (the whole sweep must stay under 150 s)
 
 
@@ -126,11 +129,10 @@ def _past(deadline: float, rows: list[Row], kernel: str, shape: str) -> bool:
 
 # -- the grader's edge cases through the default path --------------------------------------------------------------
 def edge_case_rows() -> list[Row]:
-    from grader.spec import Profile
     from grader.suites.dnn import cases, oracle
     from solutions.dnn import cuda as kernels
 
-    gpu = Profile("gpu")
+    gpu = GPU
     suites: dict[str, tuple[Any, ...]] = {
         "layernorm": (
             cases.layernorm_edge_cases(gpu),
