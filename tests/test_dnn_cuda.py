@@ -87,7 +87,12 @@ def test_the_default_layout_holds_every_feature_count_in_few_kernels(features):
     assert layout.holds(features)
     assert layout.group <= 1024 and layout.threads <= 1024
     assert layout.values_per_thread & (layout.values_per_thread - 1) == 0  # a power of two: few compilations
-    assert layout.values_per_thread <= 32
+    assert layout.values_per_thread <= kernels.TARGET_VALUES  # 48 registers (ptxas): a 1,024-thread block fits
+
+
+def test_rows_longer_than_the_register_kernel_holds_take_the_block_kernel():
+    case = cases.LayerNormCase(2, kernels.MAX_REGISTER_FEATURES + 1, 1e-5, cases.Rows.OFFSET, 1.0, seed=8)
+    tasks.check_layernorm(LocalCall(kernels, variant="cuda"), case)
 
 
 def test_a_layout_too_small_for_the_row_is_refused():

@@ -40,7 +40,9 @@ WARP_SHUFFLES = not config.ENABLE_CUDASIM
 BLOCK_THREADS = 64 if config.ENABLE_CUDASIM else 256  # layernorm's register kernel: threads a block, about
 TARGET_VALUES = 8  # layernorm: elements a thread holds by default
 MAX_WARPS_PER_ROW = 32  # a 1,024-thread block a row at most
-MAX_REGISTER_FEATURES = WARP * MAX_WARPS_PER_ROW * 32  # rows longer than 32,768: the three-pass block kernel
+# Rows longer than 8,192: the three-pass block kernel. A 1,024-thread block may use 64 registers a thread, and 16
+# values a thread already take 68 (ptxas, sm_90): 8 a thread at 32 warps a row is the register kernel's limit.
+MAX_REGISTER_FEATURES = WARP * MAX_WARPS_PER_ROW * TARGET_VALUES
 QUERY_BLOCK = 4 if config.ENABLE_CUDASIM else 64  # attention: queries (threads) a block
 MAX_KEY_TILE = 4 if config.ENABLE_CUDASIM else 64  # attention: keys a shared-memory tile, at most
 KV_TILE_FLOATS = 4096  # attention: K's tile and V's tile, 16 KiB each: four blocks fit an SM's shared memory
