@@ -1,18 +1,27 @@
 """Deep-learning operators on a CUDA GPU with numba.cuda.
 
-* layernorm: one block per row. The block's threads stride through the row (thread t reads elements t,
-  t + THREADS, ...: consecutive threads, consecutive addresses, so each warp's loads coalesce), each keeps a
-  partial sum, and a tree reduction in shared memory combines the partials (log2(THREADS) steps, a barrier
-  between steps). Two reductions (mean, then variance about the mean), then one pass writes y.
-* layernorm_backward: dx the same way (one block per row, two reductions: sum(g) and sum(g * xhat)); dweight and
+* layernorm: each row held in registers (``RowLayout``): a group of 32 * warps_per_row threads a row, each
+  thread keeping its elements j = lane, lane + group, ... (coalesced loads) in a local array the compiler keeps
+  in registers, so x is read once and y written once: 8 bytes an element, a copy's traffic. The mean and the
+  squares about it are two reductions over the registers (warp shuffles, then the warps' sums through shared
+  memory), so the variance is the two-pass one without a second read. Rows past MAX_REGISTER_FEATURES: one
+  block a row, three passes over x, shared-memory tree reductions.
+* layernorm_backward: dx with one block per row, two reductions (sum(g) and sum(g * xhat)); dweight and
   dbias sum down the columns: a thread per (feature, chunk of rows), neighbouring threads reading neighbouring
   features of a row (coalesced), then the chunks' partial sums added per feature.
-* attention: one thread per query, one block per (head, TILE queries). The block loads a tile of TILE keys and
-  values into shared memory once, and every thread runs its query against it (online softmax: running maximum,
-  running sum, accumulator rescaled when the maximum grows): K and V are read from device memory once per
-  TILE queries instead of once per query, and the seq x seq scores never exist.
-* conv2d: one thread per output element (implicit im2col: the thread walks its own column of the unfolded
-  matrix without storing it); the block's output channel's weights sit in shared memory.
+* attention (``QueryTiling``): one thread per query, its scaled query and output accumulator in registers
+  (the kernel is compiled for the head dimension rounded up to a power of two), a block of QUERY_BLOCK
+  queries. The block stages a tile of keys and values in shared memory (coalesced, once per QUERY_BLOCK
+  queries), every thread runs its query against it with an online softmax (running maximum and sum, the
+  accumulator rescaled only when the maximum grows); causal blocks stop at their last query's key, and the
+  longest blocks start first. The seq x seq scores never exist.
+* conv2d (``ConvTiling``): an implicit GEMM, out[co, pixel] = sum over r = (ci, ky, kx) of w[co, r] *
+  patch[r, pixel], the im2col matrix gathered tile by tile into shared memory and never stored whole; each
+  thread accumulates a small block of outputs in registers.
+
+Each kernel also has a simpler form (``layernorm_launch(..., None)``, ``attention_launch(..., None)``,
+``conv2d_launch(..., None)``: a block a row, any head dim, a thread an output) that the sweep
+(benchmarks/dnn_sweep.py) times beside every layout.
 
 Device-resident entry points (arrays already on the GPU; the launch only, asynchronous):
 ``layernorm_device(x, weight, bias, eps, y, mean, rstd)``,
