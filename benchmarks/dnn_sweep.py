@@ -267,9 +267,20 @@ def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row
 
 # -- attention -----------------------------------------------------------------------------------------------------
 ATTENTION_SHAPES = [(32, 4096, 64, True), (32, 4096, 64, False), (16, 2048, 128, True)]
-ATTENTION_TILINGS = {  # (queries a block, keys a tile) beside the default
-    64: [(32, 64), (64, 32), (128, 64), (128, 32), (64, 16)],
-    128: [(32, 32), (128, 32), (64, 16)],
+ATTENTION_TAIL = (3, 257)  # heads, seq of the tail check (head dim: the shape's less 3)
+ATTENTION_TILINGS = {  # (queries a block, keys a tile, paired) beside the default
+    64: [
+        (32, 64, False),
+        (64, 32, False),
+        (128, 64, False),
+        (128, 32, False),
+        (64, 16, False),
+        (64, 64, True),
+        (32, 64, True),
+        (128, 64, True),
+        (64, 32, True),
+    ],
+    128: [(32, 32, False), (128, 32, False), (64, 16, False), (64, 32, True), (32, 32, True)],
 }
 
 
@@ -282,47 +293,55 @@ def attention_rows(torch, rounds: int, deadline: float) -> list[Row]:
     return rows
 
 
-def _attention_shape(torch, rounds: int, heads: int, seq: int, dim: int, causal: bool) -> list[Row]:
+def _attention_problem(torch, heads: int, seq: int, dim: int, causal: bool, seed: int):
+    """(numba arguments of attention_launch but the tiling, the output tensor, torch's float64 answer)."""
     from numba import cuda
 
-    from solutions.dnn import cuda as kernels
-
-    generator = torch.Generator(device="cuda").manual_seed(seq + dim)
+    generator = torch.Generator(device="cuda").manual_seed(seed)
     q, k, v = (torch.randn(heads, seq, dim, device="cuda", generator=generator) for _ in range(3))
     out = torch.empty_like(q)
     expected = torch.nn.functional.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=causal)
-    args = (*(cuda.as_cuda_array(t) for t in (q, k, v)), causal, cuda.as_cuda_array(out))
+    return (*(cuda.as_cuda_array(t) for t in (q, k, v)), causal, cuda.as_cuda_array(out)), out, expected, (q, k, v)
 
-    def check(launch):
+
+def _attention_shape(torch, rounds: int, heads: int, seq: int, dim: int, causal: bool) -> list[Row]:
+    from solutions.dnn import cuda as kernels
+
+    args, out, expected, (q, k, v) = _attention_problem(torch, heads, seq, dim, causal, seq + dim)
+    # Tails on the GPU too: a sequence that is no multiple of any block or tile, a head dim below the padding.
+    tail_heads, tail_seq = ATTENTION_TAIL
+    tail_args, tail_out, tail_expected, _ = _attention_problem(
+        torch, tail_heads, tail_seq, max(1, dim - 3), causal, dim
+    )
+
+    def check(launch_on):
         def run() -> str:
-            out.zero_()
-            launch()
-            return _verdict(torch, out, expected, TOLERANCE["attention"])
+            verdicts = []
+            for on, target, answer in ((args, out, expected), (tail_args, tail_out, tail_expected)):
+                target.zero_()
+                launch_on(on)
+                verdicts.append(_verdict(torch, target, answer, TOLERANCE["attention"]))
+            return next((v for v in verdicts if v != "yes"), "yes")
 
         return run
 
+    def candidate(name: str, tiling, slow: bool = False) -> Candidate:
+        def launch_on(on):
+            if tiling == "default":
+                kernels.attention_device(*on)
+            else:
+                kernels.attention_launch(*on, tiling)
+
+        return Candidate(name, functools.partial(launch_on, args), check(launch_on), slow)
+
     default_tiling = kernels.query_tiling(dim)
-    candidates = [
-        Candidate(
-            f"attention* {default_tiling}",
-            lambda: kernels.attention_device(*args),
-            check(lambda: kernels.attention_device(*args)),
-        )
-    ]
+    candidates = [candidate(f"attention* {default_tiling}", "default")]
     if (heads, seq, dim, causal) == ATTENTION_SHAPES[0]:
-
-        def generic():
-            kernels.attention_launch(*args, None)
-
-        candidates.append(Candidate("attention one thread a query, any dim", generic, check(generic), slow=True))
-    for queries, keys in ATTENTION_TILINGS[dim]:
-        tiling = kernels.query_tiling(dim, queries, keys)
+        candidates.append(candidate("attention one thread a query, any dim", None, slow=True))
+    for queries, keys, paired in ATTENTION_TILINGS[dim]:
+        tiling = kernels.query_tiling(dim, queries, keys, paired)
         if tiling != default_tiling:
-
-            def launch(tiling=tiling):
-                kernels.attention_launch(*args, tiling)
-
-            candidates.append(Candidate(f"attention {tiling}", launch, check(launch)))
+            candidates.append(candidate(f"attention {tiling}", tiling))
     pairs = heads * (seq * (seq + 1) // 2 if causal else seq * seq)
     return _measure(
         torch,

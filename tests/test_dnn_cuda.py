@@ -131,7 +131,13 @@ def test_default_attention_tiling_passes(heads, seq, dim, causal):
 
 @pytest.mark.parametrize(
     "tiling",
-    [kernels.QueryTiling(queries=2, keys=3, dim=16), kernels.QueryTiling(queries=5, keys=1, dim=8), None],
+    [
+        kernels.QueryTiling(queries=2, keys=3, dim=16),
+        kernels.QueryTiling(queries=5, keys=1, dim=8),
+        kernels.QueryTiling(queries=4, keys=3, dim=8, paired=True),
+        kernels.QueryTiling(queries=2, keys=5, dim=16, paired=True),
+        None,
+    ],
     ids=str,
 )
 @given(
@@ -145,6 +151,19 @@ def test_default_attention_tiling_passes(heads, seq, dim, causal):
 def test_every_query_tiling_passes(tiling, seq, dim, causal, scale, seed):
     case = cases.AttentionCase(2, seq, dim, causal, scale, seed)
     tasks.check_attention(LocalCall(_attention_in(tiling), variant="cuda"), case)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_paired_attention_passes_the_largest_head_dimension(causal):
+    tiling = kernels.query_tiling(kernels.MAX_DIM, paired=True)
+    case = cases.AttentionCase(1, 5, kernels.MAX_DIM, causal, 8.0, seed=3)
+    tasks.check_attention(LocalCall(_attention_in(tiling), variant="cuda"), case)
+
+
+def test_paired_attention_refuses_an_odd_block():
+    q = np.zeros((1, 3, 4), np.float32)
+    with pytest.raises(ValueError, match="pairs queries"):
+        _attention_in(kernels.QueryTiling(queries=3, keys=2, dim=8, paired=True))(q, q, q, False)
 
 
 def test_attention_refuses_a_head_dimension_past_its_limit():
@@ -269,7 +288,8 @@ def test_the_sweep_checks_times_and_tabulates_every_candidate(monkeypatch, capsy
     monkeypatch.setattr(dnn_sweep, "LAYERNORM_SHAPES", [(3, 40)])
     monkeypatch.setattr(dnn_sweep, "LAYERNORM_LAYOUTS", {40: [(1, 1), (2, 1)]})
     monkeypatch.setattr(dnn_sweep, "ATTENTION_SHAPES", [(2, 6, 8, True)])
-    monkeypatch.setattr(dnn_sweep, "ATTENTION_TILINGS", {8: [(2, 4)]})
+    monkeypatch.setattr(dnn_sweep, "ATTENTION_TILINGS", {8: [(2, 4, False), (4, 2, True)]})
+    monkeypatch.setattr(dnn_sweep, "ATTENTION_TAIL", (1, 5))
     monkeypatch.setattr(dnn_sweep, "CONV_SHAPES", [(1, 2, 3, 5, 3, 1, 1)])
     monkeypatch.setattr(dnn_sweep, "CONV_TILINGS", [(4, 8, 2, 2, 4)])
     assert dnn_sweep.main(["--rounds", "1"]) == 0
@@ -283,7 +303,8 @@ def test_the_sweep_checks_times_and_tabulates_every_candidate(monkeypatch, capsy
         "layernorm RowLayout(warps_per_row=2, rows_per_block=1, values_per_thread=1)",
         f"attention* {kernels.query_tiling(8)}",
         "attention one thread a query, any dim",
-        "attention QueryTiling(queries=2, keys=4, dim=8)",
+        "attention QueryTiling(queries=2, keys=4, dim=8, paired=False)",
+        "attention QueryTiling(queries=4, keys=2, dim=8, paired=True)",
         f"conv2d* {kernels.CONV_TILING}",
         "conv2d one thread an output",
         "conv2d ConvTiling(channels=4, pixels=8, depth=2, rows=2, columns=4)",

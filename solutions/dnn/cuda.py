@@ -392,9 +392,14 @@ class QueryTiling:
     queries: int
     keys: int
     dim: int
+    # Paired: two neighbouring threads share two queries, each thread holding every other dimension of both
+    # (the two threads' shared reads fall in neighbouring banks). A key read from shared memory then feeds two
+    # queries: 4 flops a shared read instead of 2, for the same registers (2 queries x dim / 2), at the cost of
+    # one shuffle a score and of walking each diagonal tile whole (masked) so the pair's shuffles stay in step.
+    paired: bool = False
 
 
-def query_tiling(dim: int, queries: int | None = None, keys: int | None = None) -> QueryTiling:
+def query_tiling(dim: int, queries: int | None = None, keys: int | None = None, paired: bool = False) -> QueryTiling:
     """The tiling for a head dimension (None: the default: QUERY_BLOCK queries a block, and as many keys a
     tile as keep K's and V's tiles within KV_TILE_FLOATS floats of shared memory)."""
     padded = max(WARP // 4, _next_power_of_two(dim))
@@ -402,7 +407,102 @@ def query_tiling(dim: int, queries: int | None = None, keys: int | None = None) 
         queries = QUERY_BLOCK
     if keys is None:
         keys = max(1, min(MAX_KEY_TILE, KV_TILE_FLOATS // padded))
-    return QueryTiling(queries, keys, padded)
+    return QueryTiling(queries, keys, padded, paired)
+
+
+@functools.cache
+def _attention_pairs_kernel(tiling: QueryTiling):
+    """Two threads a pair of queries (``QueryTiling.paired``): thread 2p + half holds dimensions half, half + 2,
+    ... of queries 2p and 2p + 1 (scaled) and of their accumulators; each score is the two halves' partial dot
+    products added across the pair (shfl_xor_sync; on the simulator through shared memory). Every thread walks
+    every key of the block's tiles (a masked key adds nothing), so the pair exchanges in step."""
+    if tiling.queries % (WARP if WARP_SHUFFLES else 2):  # whole warps: the shuffles name every lane
+        raise ValueError(f"attention: {tiling} pairs queries with warp shuffles: whole warps of queries a block")
+    block_queries, tile_keys, dim_padded = tiling.queries, tiling.keys, tiling.dim
+    half_dim = dim_padded // 2
+
+    @cuda.jit(device=True, inline=True)
+    def pair_sum(value, exchange):
+        """value plus the pair partner's value; every thread of the block must call it."""
+        t = cuda.threadIdx.x
+        if WARP_SHUFFLES:
+            return value + cuda.shfl_xor_sync(FULL_MASK, value, 1)
+        exchange[t] = value
+        cuda.syncthreads()
+        total = exchange[t] + exchange[t ^ 1]
+        cuda.syncthreads()
+        return total
+
+    @cuda.jit
+    def kernel(q, k, v, causal, out):
+        heads, seq, dim = q.shape
+        blocks = (seq + block_queries - 1) // block_queries
+        h = cuda.blockIdx.x // blocks
+        q0 = (blocks - 1 - cuda.blockIdx.x % blocks) * block_queries
+        t = cuda.threadIdx.x
+        half = t % 2
+        i0 = q0 + t - half  # the pair's queries: i0 and i0 + 1
+        keys = cuda.shared.array((tile_keys, dim_padded), float32)
+        values = cuda.shared.array((tile_keys, dim_padded), float32)
+        exchange = cuda.shared.array(block_queries, float32)
+        query = cuda.local.array((2, half_dim), float32)
+        acc = cuda.local.array((2, half_dim), float32)
+        row_max = cuda.local.array(2, float32)
+        row_sum = cuda.local.array(2, float32)
+        scale = float32(1.0) / math.sqrt(float32(dim))
+        for a in range(2):
+            row_max[a] = float32(-math.inf)
+            row_sum[a] = float32(0.0)
+            for m in range(half_dim):
+                d = 2 * m + half
+                acc[a, m] = float32(0.0)
+                query[a, m] = float32(0.0)
+                if i0 + a < seq and d < dim:
+                    query[a, m] = q[h, i0 + a, d] * scale
+        key_end = min(seq, q0 + block_queries) if causal else seq
+        for k0 in range(0, key_end, tile_keys):
+            for index in range(t, tile_keys * dim_padded, block_queries):
+                j, d = index // dim_padded, index % dim_padded
+                key_value = float32(0.0)
+                value_value = float32(0.0)
+                if k0 + j < seq and d < dim:
+                    key_value = k[h, k0 + j, d]
+                    value_value = v[h, k0 + j, d]
+                keys[j, d] = key_value
+                values[j, d] = value_value
+            cuda.syncthreads()
+            for j in range(min(tile_keys, key_end - k0)):  # the same count for every thread of the block
+                s0 = float32(0.0)
+                s1 = float32(0.0)
+                for m in range(half_dim):
+                    key_value = keys[j, 2 * m + half]
+                    s0 += query[0, m] * key_value
+                    s1 += query[1, m] * key_value
+                s0 = pair_sum(s0, exchange)
+                s1 = pair_sum(s1, exchange)
+                for a in range(2):
+                    s = s0 if a == 0 else s1
+                    if not causal or k0 + j <= i0 + a:
+                        if s > row_max[a]:
+                            rescale = math.exp(row_max[a] - s)
+                            row_sum[a] *= rescale
+                            for m in range(half_dim):
+                                acc[a, m] *= rescale
+                            row_max[a] = s
+                        weight = math.exp(s - row_max[a])
+                        row_sum[a] += weight
+                        for m in range(half_dim):
+                            acc[a, m] += weight * values[j, 2 * m + half]
+            cuda.syncthreads()
+        for a in range(2):
+            if i0 + a < seq:
+                inverse = float32(1.0) / row_sum[a]
+                for m in range(half_dim):
+                    d = 2 * m + half
+                    if d < dim:
+                        out[h, i0 + a, d] = acc[a, m] * inverse
+
+    return kernel
 
 
 @functools.cache
@@ -494,7 +594,8 @@ def attention_launch(q, k, v, causal, out, tiling: QueryTiling | None):
     if tiling.dim < dim:
         raise ValueError(f"attention: head dimension {dim} does not fit {tiling}")
     blocks = heads * ((seq + tiling.queries - 1) // tiling.queries)
-    _attention_rows_kernel(tiling)[blocks, tiling.queries](q, k, v, bool(causal), out)
+    kernel = _attention_pairs_kernel(tiling) if tiling.paired else _attention_rows_kernel(tiling)
+    kernel[blocks, tiling.queries](q, k, v, bool(causal), out)
 
 
 def attention_device(q, k, v, causal, out):
