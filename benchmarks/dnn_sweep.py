@@ -181,6 +181,7 @@ def edge_case_rows() -> list[Row]:
 
 # -- layernorm -----------------------------------------------------------------------------------------------------
 LAYERNORM_SHAPES = [(65536, 1024), (262144, 256), (16384, 4096), (65536, 1000)]  # the grader's first
+LAYERNORM_TAIL_ROWS = 77  # the tail check's rows (features: the shape's less 3, mean 100)
 LAYERNORM_LAYOUTS = {  # (warps a row, rows a block) tried at each shape, beside the default and the block kernel
     1024: [(1, 8), (1, 4), (1, 2), (2, 4), (2, 2), (4, 2), (4, 1), (8, 1), (8, 2), (32, 1)],
     256: [(1, 8), (1, 4), (2, 4), (8, 1)],
@@ -198,8 +199,17 @@ def layernorm_rows(torch, rounds: int, deadline: float) -> list[Row]:
     return rows
 
 
-def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row]:
+def _layernorm_problem(torch, x, weight, bias, eps, y, mean, rstd):
+    """(numba arguments of layernorm_launch but the layout, the outputs, torch's float64 answers)."""
     from numba import cuda
+
+    features = x.shape[1]
+    y64, mean64, rstd64 = torch.native_layer_norm(x.double(), (features,), weight.double(), bias.double(), eps)
+    args = (*(cuda.as_cuda_array(t) for t in (x, weight, bias)), eps, *(cuda.as_cuda_array(t) for t in (y, mean, rstd)))
+    return args, (y, mean, rstd), (y64, mean64[:, 0], rstd64[:, 0])
+
+
+def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row]:
 
     from solutions.dnn import cuda as kernels
 
@@ -210,43 +220,47 @@ def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row
     eps = 1e-5
     y, mean, rstd = torch.empty_like(x), x.new_empty(n_rows), x.new_empty(n_rows)
     copy_source, copy_target = torch.empty_like(x).copy_(x), torch.empty_like(x)
-    expected = torch.native_layer_norm(x.double(), (features,), weight.double(), bias.double(), eps)
-    args: tuple[Any, ...] = (*(cuda.as_cuda_array(t) for t in (x, weight, bias)), eps)
-    outs: tuple[Any, ...] = tuple(cuda.as_cuda_array(t) for t in (y, mean, rstd))
+    problems = [_layernorm_problem(torch, x, weight, bias, eps, y, mean, rstd)]
+    # A tail on the GPU too: rows that leave a block's last groups empty, a row shorter than the layout holds.
+    tail_x = torch.randn(LAYERNORM_TAIL_ROWS, features - 3, device="cuda", generator=generator) * 3 + 100
+    tail_y = torch.empty_like(tail_x)
+    tail_stats = tail_x.new_empty(LAYERNORM_TAIL_ROWS), tail_x.new_empty(LAYERNORM_TAIL_ROWS)
+    tail = (tail_x, weight[: features - 3], bias[: features - 3], eps, tail_y, *tail_stats)
+    problems.append(_layernorm_problem(torch, *tail))
 
-    def check(launch):
+    def check(launch_on):
         def run() -> str:
-            y.zero_(), mean.zero_(), rstd.zero_()
-            launch()
-            verdicts = [
-                _verdict(torch, y, expected[0], TOLERANCE["layernorm"]),
-                _verdict(torch, mean, expected[1][:, 0], TOLERANCE["layernorm"]),
-                _verdict(torch, rstd, expected[2][:, 0], TOLERANCE["layernorm"]),
-            ]
+            verdicts = []
+            for on, targets, answers in problems:
+                for target in targets:
+                    target.zero_()
+                launch_on(on)
+                verdicts += [
+                    _verdict(torch, target, answer, TOLERANCE["layernorm"])
+                    for target, answer in zip(targets, answers, strict=True)
+                ]
             return next((v for v in verdicts if v != "yes"), "yes")
 
         return run
 
-    def default():
-        kernels.layernorm_device(*args, *outs)
+    def candidate(name: str, layout) -> Candidate:
+        def launch_on(on):
+            if layout == "default":
+                kernels.layernorm_device(*on)
+            else:
+                kernels.layernorm_launch(*on, layout=layout)
 
-    def block_a_row():
-        kernels.layernorm_launch(*args, *outs, layout=None)
+        return Candidate(name, functools.partial(launch_on, problems[0][0]), check(launch_on))
 
     default_layout = kernels.row_layout(features)
     candidates = [
-        Candidate(f"layernorm* {default_layout}", default, check(default)),
-        Candidate("layernorm block a row, 3 passes", block_a_row, check(block_a_row)),
+        candidate(f"layernorm* {default_layout}", "default"),
+        candidate("layernorm block a row, 3 passes", None),
     ]
     for warps, per_block in LAYERNORM_LAYOUTS[features]:
         layout = kernels.row_layout(features, warps, per_block)
-        if layout == default_layout:
-            continue
-
-        def launch(layout=layout):
-            kernels.layernorm_launch(*args, *outs, layout=layout)
-
-        candidates.append(Candidate(f"layernorm {layout}", launch, check(launch)))
+        if layout != default_layout:
+            candidates.append(candidate(f"layernorm {layout}", layout))
     shape = f"{n_rows}x{features}"
     return _measure(
         torch,
@@ -364,6 +378,8 @@ CONV_SHAPES = [
     (32, 256, 256, 28, 3, 1, 1),
     (32, 64, 128, 56, 1, 1, 0),
 ]
+# every tile size off by one: pixels, channels, c_in * kh * kw (7 * 9 = 63), stride 2, padding 2
+CONV_TAIL = (3, 7, 67, 13, 3, 2, 2)
 CONV_TILINGS = [  # (channels, pixels, depth, rows, columns) beside the default
     (64, 64, 8, 16, 16),
     (64, 64, 32, 16, 16),
@@ -385,12 +401,9 @@ def conv_rows(torch, rounds: int, deadline: float) -> list[Row]:
     return rows
 
 
-def _conv_shape(
-    torch, rounds: int, n: int, c_in: int, c_out: int, size: int, kernel: int, stride: int, padding: int
-) -> list[Row]:
+def _conv_problem(torch, n: int, c_in: int, c_out: int, size: int, kernel: int, stride: int, padding: int):
+    """(numba arguments of conv2d_launch but the tiling, the output tensor, torch's float64 answer, the inputs)."""
     from numba import cuda
-
-    from solutions.dnn import cuda as kernels
 
     generator = torch.Generator(device="cuda").manual_seed(size)
     x = torch.randn(n, c_in, size, size, device="cuda", generator=generator)
@@ -399,36 +412,44 @@ def _conv_shape(
     expected = torch.nn.functional.conv2d(x.double(), w.double(), bias.double(), stride=stride, padding=padding)
     out = torch.empty(expected.shape, device="cuda")
     args = (*(cuda.as_cuda_array(t) for t in (x, w, bias)), stride, padding, cuda.as_cuda_array(out))
+    return args, out, expected, (x, w, bias)
 
-    def check(launch):
+
+def _conv_shape(
+    torch, rounds: int, n: int, c_in: int, c_out: int, size: int, kernel: int, stride: int, padding: int
+) -> list[Row]:
+    from solutions.dnn import cuda as kernels
+
+    args, out, expected, (x, w, bias) = _conv_problem(torch, n, c_in, c_out, size, kernel, stride, padding)
+    tail_args, tail_out, tail_expected, _ = _conv_problem(torch, *CONV_TAIL)
+
+    def check(launch_on):
         def run() -> str:
-            out.zero_()
-            launch()
-            return _verdict(torch, out, expected, TOLERANCE["conv2d"])
+            verdicts = []
+            for on, target, answer in ((args, out, expected), (tail_args, tail_out, tail_expected)):
+                target.zero_()
+                launch_on(on)
+                verdicts.append(_verdict(torch, target, answer, TOLERANCE["conv2d"]))
+            return next((v for v in verdicts if v != "yes"), "yes")
 
         return run
 
-    candidates = [
-        Candidate(
-            f"conv2d* {kernels.CONV_TILING}",
-            lambda: kernels.conv2d_device(*args),
-            check(lambda: kernels.conv2d_device(*args)),
-        )
-    ]
+    def candidate(name: str, tiling, slow: bool = False) -> Candidate:
+        def launch_on(on):
+            if tiling == "default":
+                kernels.conv2d_device(*on)
+            else:
+                kernels.conv2d_launch(*on, tiling)
+
+        return Candidate(name, functools.partial(launch_on, args), check(launch_on), slow)
+
+    candidates = [candidate(f"conv2d* {kernels.CONV_TILING}", "default")]
     if (n, c_in, c_out, size, kernel, stride, padding) == CONV_SHAPES[0]:
-
-        def generic():
-            kernels.conv2d_launch(*args, None)
-
-        candidates.append(Candidate("conv2d one thread an output", generic, check(generic), slow=True))
+        candidates.append(candidate("conv2d one thread an output", None, slow=True))
     for fields in CONV_TILINGS:
         tiling = kernels.ConvTiling(*fields)
         if tiling != kernels.CONV_TILING:
-
-            def launch(tiling=tiling):
-                kernels.conv2d_launch(*args, tiling)
-
-            candidates.append(Candidate(f"conv2d {tiling}", launch, check(launch)))
+            candidates.append(candidate(f"conv2d {tiling}", tiling))
     _, _, h_out, w_out = expected.shape
     return _measure(
         torch,

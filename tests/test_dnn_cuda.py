@@ -292,6 +292,8 @@ def test_the_sweep_checks_times_and_tabulates_every_candidate(monkeypatch, capsy
     monkeypatch.setattr(dnn_sweep, "ATTENTION_TAIL", (1, 5))
     monkeypatch.setattr(dnn_sweep, "CONV_SHAPES", [(1, 2, 3, 5, 3, 1, 1)])
     monkeypatch.setattr(dnn_sweep, "CONV_TILINGS", [(4, 8, 2, 2, 4)])
+    monkeypatch.setattr(dnn_sweep, "CONV_TAIL", (1, 3, 9, 4, 3, 2, 2))
+    monkeypatch.setattr(dnn_sweep, "LAYERNORM_TAIL_ROWS", 3)
     assert dnn_sweep.main(["--rounds", "1"]) == 0
     table = capsys.readouterr().out.split("\n\n")[-1].splitlines()
     rows = [line.split(" | ") for line in table[2:]]
