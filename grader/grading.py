@@ -7,12 +7,14 @@ failure of the learner's code is caught here and becomes that task's message.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import secrets
 import statistics
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -282,22 +284,29 @@ class Grader:
         limits = limits_for(self.options, task.variant, task.time_limit_s)
         workers: dict[Side, list[Worker]] = {}
         shift = 1 + secrets.randbelow(2**20)  # how input set 1 is rotated (sandbox_child.vary_inputs): fresh each run
+
+        def set_up(side: SpeedSide, worker: Worker) -> None:
+            with _naming(side.side):
+                worker.request(
+                    ("setup", hook_reference(task.inputs), task.params, _wire(side.contestant.prepare), shift),
+                    task.time_limit_s,
+                )
+
         try:
+            # Processes start one after another (starting one is the grader's own bookkeeping), and each
+            # builds its inputs while the next starts, as this process builds its own copy (to verify the
+            # timed answer with): nothing is timed yet, so they share the cores.
+            setups = timing.Concurrently()
+            setups.add(functools.partial(task.inputs, **task.params))
             for side in sides:
                 workers[side.side] = []
                 for _ in range(side.processes):
                     worker = Worker(side.source, limits, side.worker_options)
                     workers[side.side].append(worker)
-                    try:
+                    with _naming(side.side):
                         worker.start()
-                        worker.request(
-                            ("setup", hook_reference(task.inputs), task.params, _wire(side.contestant.prepare), shift),
-                            task.time_limit_s,
-                        )
-                    except WorkerFailure as failure:
-                        raise WorkerFailure(
-                            str(failure) if side.side is Side.LEARNER else f"{side.side}: {failure}"
-                        ) from None
+                    setups.add(functools.partial(set_up, side, worker))
+            host_inputs = setups.wait()[0]
             times = timing.interleaved(
                 {
                     side.side: [(worker, side.contestant.function, side.kwargs) for worker in workers[side.side]]
@@ -309,14 +318,16 @@ class Grader:
             )
             learner = workers[Side.LEARNER][0]
             output = learner.request(("collect", _wire(task.learner.collect)), task.time_limit_s)[0]
-            timed_inputs = vary_inputs(task.inputs(**task.params), learner.last_input_set, shift)
+            timed_inputs = vary_inputs(host_inputs, learner.last_input_set, shift)
         except WorkerFailure as failure:
             result.message = str(failure)
             return
         finally:
+            closing = timing.Concurrently()  # each waits for its process to exit: all at once
             for side_workers in workers.values():
                 for worker in side_workers:
-                    worker.close()
+                    closing.add(worker.close)
+            closing.wait()
         self._score(task, result, times, output, reference is not None, timed_inputs)
 
     def _speed_sides(self, task: Benchmark, reference: Source | None) -> list[SpeedSide]:
@@ -411,6 +422,15 @@ class Grader:
             else f"{ratio:.2f}x the time of {against} (not graded)"
         )
         result.status = Status.for_points(fraction, 1.0)
+
+
+@contextlib.contextmanager
+def _naming(side: Side) -> Iterator[None]:
+    """A worker's failure with the side it failed on in front, unless that side is the learner's."""
+    try:
+        yield
+    except WorkerFailure as failure:
+        raise WorkerFailure(str(failure) if side is Side.LEARNER else f"{side}: {failure}") from None
 
 
 def _wire(hook) -> str | None:

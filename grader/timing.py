@@ -8,11 +8,24 @@ the same for every contestant of a round, so that remembering the last answer ga
 result faster than this machine's memory can deliver (:func:`memory_bandwidth`, grader/ceilings.py) is refused
 by the grader.
 
-1. warm-up: one call in each process (JIT compilation, caches, GPU context), not timed;
-2. calibration: repeats per request so that one request takes >= MIN_CHUNK_S (timer resolution and the
-   ~0.1 ms cost of a request then vanish); the learner and the reference repeat the same number of times;
+1. warm-up: one call in each process (JIT compilation, caches, GPU context), not timed, so the processes
+   warm up all at once (:class:`Concurrently`);
+2. calibration: one timed call in each process, one process at a time; from the fastest, the repeats per
+   request so that one request takes >= MIN_CHUNK_S (timer resolution and the ~0.1 ms cost of a request then
+   vanish); the learner and the reference repeat the same number of times;
 3. rounds: in each round every process is timed once, in an order that rotates from round to round, so no
-   contestant always runs on a cold (or hot) machine. A round keeps each contestant's fastest timing.
+   contestant always runs on a cold (or hot) machine. A round keeps each contestant's fastest timing. The
+   rounds stop at the benchmark's count (5: their median is what scores), or earlier, once MIN_ROUNDS are
+   done, when one more would take the rounds past ROUNDS_BUDGET_S: the stop depends on elapsed time only,
+   never on the times measured, so it favours no contestant. A contestant that feeds no score (the serial
+   baseline, when the reference is measured) is timed in the first INFORMATIVE_ROUNDS rounds only.
+
+What a speed task costs, then: starting its processes and building their inputs (in parallel, see
+grader/grading.py), one warm-up call per process (in parallel), one calibration call per process, and per
+round one chunk per process (>= MIN_CHUNK_S each, one call where a call is longer). A benchmark's inputs are
+sized so that a call of the reference takes well over the ~0.1 ms a request costs (milliseconds at least:
+the sandbox's check of skipped repeats needs a single call >= 5 ms) and a memory-bound one's arrays
+exceed a laptop's last-level cache (tens of MiB), and no larger: each doubling doubles every round.
 
 Why several processes for one contestant (PROCESSES_PER_SIDE, for the scored ones): the same compiled code
 can run persistently slower in one process than in another: where the code lands in memory changes how the
@@ -27,8 +40,12 @@ also drops interference spikes. Scoring then takes the median over rounds of the
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from grader import ceilings
 from grader.sandbox import Worker
@@ -38,6 +55,9 @@ MIN_CHUNK_S = 0.05
 MAX_CHUNK_S = 2.0
 MAX_REPEATS = 2000
 PROCESSES_PER_SIDE = 3
+MIN_ROUNDS = 3  # the fewest rounds a ratio's median is taken over, whatever the budget
+ROUNDS_BUDGET_S = 10.0  # past MIN_ROUNDS, no round starts that would end the rounds later than this
+INFORMATIVE_ROUNDS = 3  # rounds that time a contestant feeding no score (the median it shows is of these)
 # A CPU benchmark moving memory faster than this many times what every core copying at once achieved did
 # not do its work (caches explain a little beyond 1x; nothing honest explains 4x on 64 MiB arrays).
 BANDWIDTH_MARGIN = 4.0
@@ -61,26 +81,61 @@ def _repeats(single_call_s: float) -> int:
     return max(1, min(MAX_REPEATS, math.ceil(MIN_CHUNK_S / max(single_call_s, 1e-9))))
 
 
+class Concurrently:
+    """Jobs run at once, one thread each, each started when it is added (for requests to different workers,
+    which wait on their own sockets: nothing run this way is timed). :meth:`wait` returns their results
+    once all have ended, or raises the first job's exception (in the order added). A stop signal interrupts
+    the wait in the main thread; the caller then closes the workers, which ends the threads' requests."""
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self._results: list[Any] = []
+        self._errors: list[BaseException | None] = []
+
+    def add(self, job: Callable[[], Any]) -> None:
+        index = len(self._threads)
+        self._results.append(None)
+        self._errors.append(None)
+
+        def run() -> None:
+            try:
+                self._results[index] = job()
+            except BaseException as error:  # re-raised in the waiting thread
+                self._errors[index] = error
+
+        thread = threading.Thread(target=run, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def wait(self) -> list[Any]:
+        for thread in self._threads:
+            thread.join()
+        for error in self._errors:
+            if error is not None:
+                raise error
+        return self._results
+
+
 def interleaved(
     contestants: dict[str, list[tuple[Worker, str, dict]]],
     rounds: int,
     time_limit: float,
     informative: frozenset[str] = frozenset(),
+    budget_s: float = ROUNDS_BUDGET_S,
 ) -> dict[str, list[float]]:
-    """Seconds per call for each contestant in each round. ``contestants``: name -> its processes, each
+    """Seconds per call for each contestant in each round (up to ``rounds`` rounds; fewer, but at least
+    MIN_ROUNDS, when they would run past ``budget_s``). ``contestants``: name -> its processes, each
     (worker, function, kwargs) with the worker already set up with its inputs. Contestants named in
-    ``informative`` feed no score (the serial baseline, when the reference is measured); give them one
-    process, as their calls may take seconds."""
-    single = {}
-    for name, processes in contestants.items():
-        for worker, function, kwargs in processes:
-            _timed(worker, function, 1, kwargs, time_limit)  # warm-up: compile (every set's pages are written)
-        samples = 1 if name in informative else 2  # a serial baseline may take seconds a call
-        single[name] = min(
-            _timed(worker, function, 1, kwargs, time_limit)
-            for worker, function, kwargs in processes
-            for _ in range(samples)
-        )
+    ``informative`` feed no score (the serial baseline, when the reference is measured): give them one
+    process, as their calls may take seconds; they are timed in the first INFORMATIVE_ROUNDS rounds."""
+    processes = [(name, process) for name, group in contestants.items() for process in group]
+    warm_up = Concurrently()  # compile (every set's pages are written); untimed, so all at once
+    for _, (worker, function, kwargs) in processes:
+        warm_up.add(functools.partial(_timed, worker, function, 1, kwargs, time_limit))
+    warm_up.wait()
+    single: dict[str, float] = {}
+    for name, (worker, function, kwargs) in processes:  # calibration: one process at a time
+        single[name] = min(single.get(name, math.inf), _timed(worker, function, 1, kwargs, time_limit))
     repeats = {name: _repeats(seconds) for name, seconds in single.items()}
     # The contestants that are scored against each other repeat their calls the same number of times, so
     # whatever a request costs beyond its calls (a GPU synchronization, waking the process) weighs the
@@ -90,15 +145,22 @@ def interleaved(
         shared = max(repeats[name] for name in scored)
         for name in scored:
             repeats[name] = max(1, min(shared, math.floor(MAX_CHUNK_S / max(single[name], 1e-9))))
-    slots = [(name, process) for name, processes in contestants.items() for process in processes]
     times: dict[str, list[float]] = {name: [] for name in contestants}
+    started = time.perf_counter()
     for round_index in range(rounds):
-        shift = round_index % len(slots)
-        best = {name: float("inf") for name in contestants}
-        for name, (worker, function, kwargs) in slots[shift:] + slots[:shift]:
+        round_started = time.perf_counter()
+        shift = round_index % len(processes)
+        best = {name: math.inf for name in contestants}
+        for name, (worker, function, kwargs) in processes[shift:] + processes[:shift]:
+            if name in informative and round_index >= INFORMATIVE_ROUNDS:
+                continue
             best[name] = min(
                 best[name], _timed(worker, function, repeats[name], kwargs, time_limit, first=round_index % INPUT_SETS)
             )
         for name in contestants:
-            times[name].append(best[name])
+            if best[name] < math.inf:
+                times[name].append(best[name])
+        now = time.perf_counter()
+        if round_index + 1 >= MIN_ROUNDS and now + (now - round_started) - started > budget_s:
+            break
     return times
