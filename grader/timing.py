@@ -10,15 +10,16 @@ by the grader.
 
 1. warm-up: one call in each process (JIT compilation, caches, GPU context), not timed, so the processes
    warm up all at once (:class:`Concurrently`);
-2. calibration: one timed call in each process, one process at a time; from the fastest, the repeats per
+2. calibration: a round (below) of one call a request; from each contestant's fastest, the repeats per
    request so that one request takes >= MIN_CHUNK_S (timer resolution and the ~0.1 ms cost of a request then
-   vanish); the learner and the reference repeat the same number of times;
+   vanish); the learner and the reference repeat the same number of times. Where that is one call for every
+   contestant, the calibration was timed exactly as a round is, and counts as the first;
 3. rounds: in each round every process is timed once, in an order that rotates from round to round, so no
    contestant always runs on a cold (or hot) machine. A round keeps each contestant's fastest timing. The
    rounds stop at the benchmark's count (5: their median is what scores), or earlier, once MIN_ROUNDS are
-   done, when one more would take the rounds past ROUNDS_BUDGET_S: the stop depends on elapsed time only,
-   never on the times measured, so it favours no contestant. A contestant that feeds no score (the serial
-   baseline, when the reference is measured) is timed in the first INFORMATIVE_ROUNDS rounds only.
+   done, when one more would take the rounds past ROUNDS_BUDGET_S: the stop reads the clock, never the ratios,
+   so it favours no contestant. A contestant that feeds no score (the serial baseline, when the reference is
+   measured) is timed in the first INFORMATIVE_ROUNDS rounds only.
 
 What a speed task costs, then: starting its processes and building their inputs (in parallel, see
 grader/grading.py), one warm-up call per process (in parallel), one calibration call per process, and per
@@ -129,13 +130,24 @@ def interleaved(
     ``informative`` feed no score (the serial baseline, when the reference is measured): give them one
     process, as their calls may take seconds; they are timed in the first INFORMATIVE_ROUNDS rounds."""
     processes = [(name, process) for name, group in contestants.items() for process in group]
+
+    def timed_round(index: int, repeats: dict[str, int]) -> dict[str, float]:
+        """Each contestant's fastest chunk of round ``index``: every process once, in rotated order, on
+        input set ``index % INPUT_SETS`` (a contestant that feeds no score only in the first rounds)."""
+        shift = index % len(processes)
+        best: dict[str, float] = {}
+        for name, (worker, function, kwargs) in processes[shift:] + processes[:shift]:
+            if name not in informative or index < INFORMATIVE_ROUNDS:
+                seconds = _timed(worker, function, repeats[name], kwargs, time_limit, first=index % INPUT_SETS)
+                best[name] = min(best.get(name, math.inf), seconds)
+        return best
+
     warm_up = Concurrently()  # compile (every set's pages are written); untimed, so all at once
     for _, (worker, function, kwargs) in processes:
         warm_up.add(functools.partial(_timed, worker, function, 1, kwargs, time_limit))
     warm_up.wait()
-    single: dict[str, float] = {}
-    for name, (worker, function, kwargs) in processes:  # calibration: one process at a time
-        single[name] = min(single.get(name, math.inf), _timed(worker, function, 1, kwargs, time_limit))
+    started = time.perf_counter()
+    single = timed_round(0, dict.fromkeys(contestants, 1))  # calibration: one call a request
     repeats = {name: _repeats(seconds) for name, seconds in single.items()}
     # The contestants that are scored against each other repeat their calls the same number of times, so
     # whatever a request costs beyond its calls (a GPU synchronization, waking the process) weighs the
@@ -145,21 +157,17 @@ def interleaved(
         shared = max(repeats[name] for name in scored)
         for name in scored:
             repeats[name] = max(1, min(shared, math.floor(MAX_CHUNK_S / max(single[name], 1e-9))))
+    # Where every call is a chunk by itself (long calls), the calibration was round 0 exactly as the
+    # rounds time it: it counts as one.
     times: dict[str, list[float]] = {name: [] for name in contestants}
-    started = time.perf_counter()
-    for round_index in range(rounds):
+    first_round = 0
+    if all(count == 1 for count in repeats.values()):
+        times = {name: [seconds] for name, seconds in single.items()}
+        first_round = 1
+    for round_index in range(first_round, rounds):
         round_started = time.perf_counter()
-        shift = round_index % len(processes)
-        best = {name: math.inf for name in contestants}
-        for name, (worker, function, kwargs) in processes[shift:] + processes[:shift]:
-            if name in informative and round_index >= INFORMATIVE_ROUNDS:
-                continue
-            best[name] = min(
-                best[name], _timed(worker, function, repeats[name], kwargs, time_limit, first=round_index % INPUT_SETS)
-            )
-        for name in contestants:
-            if best[name] < math.inf:
-                times[name].append(best[name])
+        for name, seconds in timed_round(round_index, repeats).items():
+            times[name].append(seconds)
         now = time.perf_counter()
         if round_index + 1 >= MIN_ROUNDS and now + (now - round_started) - started > budget_s:
             break

@@ -105,3 +105,11 @@ def test_concurrently_raises_the_first_failure_in_order_after_all_ended():
     with pytest.raises(ValueError, match="job 1"):
         jobs.wait()
     assert sorted(ended) == [0, 1, 2]
+
+
+def test_where_every_call_is_a_chunk_by_itself_the_calibration_counts_as_the_first_round(monkeypatch):
+    monkeypatch.setattr(timing, "MIN_CHUNK_S", 0.0)  # every call long enough: one call a request
+    log: list = []
+    times = timing.interleaved(_contestants(log, {"reference": 3, "learner": 3}), rounds=5, time_limit=60)
+    assert len(times["learner"]) == 5
+    assert all(_timed_calls(log, f"{side}{i}") == 5 for side in ("reference", "learner") for i in range(3))
