@@ -337,6 +337,9 @@ def layernorm_backward(dy, x, weight, mean, rstd):
 
 @cuda.jit
 def _attention_kernel(q, k, v, causal, out):
+    """The generic form (``attention_launch(..., None)``), any head dim up to MAX_DIM: one thread a query, a
+    block of TILE. Its query and accumulator are indexed by the run-time dim, so they live in local memory (an
+    L1-cached stack), not registers, and every key costs two exponentials: the sweep's baseline."""
     heads, seq, dim = q.shape
     blocks = (seq + TILE - 1) // TILE
     h = cuda.blockIdx.x // blocks
