@@ -691,6 +691,7 @@ def _conv_tiled_kernel(tiling: ConvTiling):
     per_channels, per_pixels = block_channels // rows, block_pixels // columns
     patch_loads, weight_loads = depth * block_pixels // threads, depth * block_channels // threads
     patch_step, weight_step = threads // block_pixels, threads // depth
+    weight_columns = block_channels + 1  # a constant, so that the shared array's shape is known at compile time
 
     @cuda.jit
     def kernel(x, w, bias, stride, padding, out):
@@ -705,7 +706,9 @@ def _conv_tiled_kernel(tiling: ConvTiling):
         co0 = cuda.blockIdx.y * block_channels
         p0 = cuda.blockIdx.x * block_pixels
         patches = cuda.shared.array((depth, block_pixels), float32)
-        weights = cuda.shared.array((depth, block_channels), float32)
+        # One column of padding: the threads staging a weight tile hold neighbouring r of one channel, so rows
+        # of block_channels (a multiple of 32) floats would put all their stores in one bank.
+        weights = cuda.shared.array((depth, weight_columns), float32)
         acc = cuda.local.array((per_channels, per_pixels), float32)
         for a in range(per_channels):
             for b in range(per_pixels):
