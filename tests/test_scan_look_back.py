@@ -133,12 +133,24 @@ def test_look_back_adds_every_predecessor(walk, case, warp_intrinsics):
     assert int(result.copy_to_host()[0]) == int(totals.sum())
 
 
-# Every path of the kernel on two warps a block (64 threads x 2 elements), so that the warp totals are combined.
+# Every path of the kernel on two warps a block (64 threads x 2 elements), so that the warp totals are combined:
+# each combination of the fields that place barriers (shuffles, exchange, early scan), items held in registers
+# on half of them (with and without each other field), and tiles numbered by block index on two.
 _SMALL_BUILDS = [
-    solution.LookBackConfig(64, 2, exchange, registers=registers, shuffles=shuffles)
+    solution.LookBackConfig(
+        64,
+        2,
+        exchange,
+        early_scan=early_scan,
+        registers=early_scan != (exchange is solution.Exchange.BLOCK),
+        shuffles=shuffles,
+    )
     for shuffles in (False, True)
     for exchange in solution.Exchange
-    for registers in (False, True)
+    for early_scan in (False, True)
+] + [
+    solution.LookBackConfig(64, 2, order=solution.TileOrder.BLOCK_INDEX, shuffles=shuffles)
+    for shuffles in (False, True)
 ]
 
 
@@ -157,9 +169,11 @@ def test_look_back_scan_matches_the_oracle(n, build, warp_intrinsics):
 
 
 _GPU_BUILDS = [
-    solution.LookBackConfig(256, 16, solution.Exchange.BLOCK),
+    solution.LookBackConfig(256, 16, solution.Exchange.BLOCK, early_scan=False),
     solution.LookBackConfig(128, 16, solution.Exchange.WARP),
+    solution.LookBackConfig(128, 16, solution.Exchange.WARP, early_scan=False),
     solution.LookBackConfig(256, 24, solution.Exchange.WARP, registers=True),
+    solution.LookBackConfig(256, 16, solution.Exchange.WARP, order=solution.TileOrder.BLOCK_INDEX),
     solution.LookBackConfig(128, 8, solution.Exchange.WARP, max_registers=32),
 ]
 

@@ -2,13 +2,18 @@
 reduce-then-scan.
 
 **exclusive_scan: one pass, decoupled look-back** (``look_back_scan_device``, the default). One launch; each
-block takes the next tile number from an atomic counter, loads its tile (``LOOK_BACK_THREADS`` x
-``LOOK_BACK_ITEMS`` elements), and:
+block takes the next tile number from an atomic counter, loads its tile (``LOOK_BACK``: ``threads`` x ``items``
+elements, each warp loading its own segment coalesced into shared memory), and:
 
 1. sums it and publishes the total in its status word at once;
-2. looks back: adds the published values of its predecessors, nearest first, until it meets one that has
-   published its *inclusive* prefix (the sum of everything up to its end), and publishes its own;
-3. scans its tile in shared memory and writes it, offset by that prefix.
+2. scans its items in shared memory (without the tile's prefix) while warp 0 looks back: adds the published
+   values of its predecessors, nearest first, until it meets one that has published its *inclusive* prefix
+   (the sum of everything up to its end), and publishes its own;
+3. writes the tile out, adding the prefix on the way.
+
+``LookBackConfig`` names each of these choices (``Exchange``, ``early_scan``, ``registers``, ``TileOrder``, a
+register cap), and ``look_back_kernel`` builds a kernel for any of them, so that benchmarks/scan_sweep.py can time
+them against each other on a GPU.
 
 8 bytes an element through device memory (read a, write out): the least any scan can move. What makes it
 correct on hardware:
@@ -25,8 +30,11 @@ Which path runs where: on a GPU, the block scan is warp shuffles (``shfl_up_sync
 the warp totals) and the look-back is a whole warp reading 32 predecessors a step (``ballot_sync`` finds the
 nearest inclusive prefix, ``shfl_xor_sync`` adds); ``WARP_SHUFFLES`` is True. numba's simulator
 (NUMBA_ENABLE_CUDASIM=1) has no warp intrinsics: there ``WARP_SHUFFLES`` is False, the block scan is the
-up-sweep/down-sweep below and one thread walks back alone, on 128-element tiles so that tiny inputs span
-several tiles (tests/test_scan_look_back.py also runs the shuffle path there, on emulated intrinsics).
+up-sweep/down-sweep below, one thread walks back alone and block barriers stand in for ``syncwarp``, on
+128-element tiles so that tiny inputs span several tiles (tests/test_scan_look_back.py also runs the shuffle
+path there, on emulated intrinsics, for every kind of build). Only a GPU runs blocks concurrently: the waiting
+in the look-back, and the races a missing barrier would cause, are exercised there alone (the ``gpu`` tests,
+benchmarks/scan_sweep.py).
 
 ``SCAN_CUDA_ALGORITHM=reduce-then-scan`` in the environment selects the algorithm below instead
 (``ALGORITHM``), the fallback should the single pass misbehave on some GPU.
@@ -293,20 +301,35 @@ class Exchange(enum.Enum):
     WARP = "warp"  # each warp loads and stores its own 32 * items segment: only warp barriers (syncwarp)
 
 
+class TileOrder(enum.Enum):
+    """Which block scans which tile."""
+
+    COUNTER = "counter"  # the order blocks start in, from an atomic counter: progress guaranteed
+    # Tile = blockIdx (CUB's choice): no atomic and no barrier before the loads, but a block then waits on
+    # lower-numbered blocks, which only the hardware's in-order dispatch of a 1-D grid (observed, not promised
+    # by the programming model) guarantees to be running.
+    BLOCK_INDEX = "block index"
+
+
 @dataclass(frozen=True)
 class LookBackConfig:
     """One build of the single-pass kernel: tiles of ``threads`` x ``items`` elements, one block a tile.
 
-    ``exchange``: the transpose (``Exchange``). ``registers``: each thread keeps its items in a local array
-    between reading them for its total and writing their scan (registers when the compiler unrolls the loops),
-    instead of reading shared memory twice. ``max_registers``: a cap the compiler must fit (more blocks an SM,
-    at the risk of spills), None for its own choice. ``shuffles``: warp intrinsics (hardware) or shared memory
-    and one thread (the simulator)."""
+    ``exchange``: the transpose (``Exchange``). ``early_scan``: each thread scans its items into shared memory
+    (without the tile's prefix) while warp 0 looks back, and the prefix is added on the way out, so that the
+    barrier sharing the prefix also completes the transpose; otherwise the scan waits for the prefix.
+    ``registers``: each thread keeps its items in a local array between reading them for its total and writing
+    their scan (registers when the compiler unrolls the loops), instead of reading shared memory twice.
+    ``order``: ``TileOrder``. ``max_registers``: a cap the compiler must fit (more blocks an SM, at the risk of
+    spills), None for its own choice. ``shuffles``: warp intrinsics (hardware) or shared memory and one thread
+    (the simulator)."""
 
     threads: int
     items: int
     exchange: Exchange = Exchange.WARP
+    early_scan: bool = True
     registers: bool = False
+    order: TileOrder = TileOrder.COUNTER
     max_registers: int | None = None
     shuffles: bool = WARP_SHUFFLES
 
@@ -324,10 +347,14 @@ class LookBackConfig:
 
     @property
     def label(self) -> str:
-        """e.g. ``warp 128x16 registers cap 40``."""
+        """e.g. ``warp 128x16 registers cap 40``: the exchange and tile, then what differs from the defaults."""
         parts = [f"{self.exchange.value} {self.threads}x{self.items}"]
+        if not self.early_scan:
+            parts.append("late scan")
         if self.registers:
             parts.append("registers")
+        if self.order is not TileOrder.COUNTER:
+            parts.append(self.order.value)
         if self.max_registers is not None:
             parts.append(f"cap {self.max_registers}")
         if not self.shuffles:
@@ -338,8 +365,9 @@ class LookBackConfig:
 if config.ENABLE_CUDASIM:
     LOOK_BACK = LookBackConfig(32, 4)  # 128-element tiles: a few hundred elements already span several tiles
 else:
-    # 2,048-element tiles, 16 loads in flight a thread, each warp exchanging its own segment (three block
-    # barriers a tile). A guess made without a GPU: benchmarks/scan_sweep.py times the alternatives.
+    # 2,048-element tiles, 16 loads in flight a thread, each warp exchanging its own segment, the scan done
+    # during the look-back (three block barriers a tile). A guess made without a GPU: benchmarks/scan_sweep.py
+    # times the alternatives.
     LOOK_BACK = LookBackConfig(128, 16)
 LOOK_BACK_THREADS, LOOK_BACK_ITEMS = LOOK_BACK.threads, LOOK_BACK.items
 
@@ -453,13 +481,17 @@ def look_back_kernel(build: LookBackConfig):
     """The single-pass scan kernel of one ``LookBackConfig``, compiled on first launch. Launch it as
     ``kernel[tiles, build.threads](a, out, status, counter, epoch)``.
 
-    A tile, in block barriers (``syncthreads``): take a tile number (1); load it striped into shared memory
-    (``Exchange.BLOCK``: 1, ``Exchange.WARP``: a syncwarp); each thread sums its items, the block scans the
+    A tile, counted in block barriers (``syncthreads``), each a moment in which the block has no memory traffic
+    in flight: take a tile number (``TileOrder.COUNTER``: 1); load the tile striped into shared memory
+    (``Exchange.BLOCK``: 1, ``Exchange.WARP``: a syncwarp); each thread sums its items and the block scans the
     thread totals (1 with shuffles); thread 0 publishes the tile's total, warp 0 looks back and publishes the
-    inclusive prefix (1, to share it); each thread scans its items into shared memory, offset by the prefix
-    (``BLOCK``: 1, ``WARP``: a syncwarp); the tile goes out striped. So 5 barriers with ``BLOCK``, 3 with
-    ``WARP``, where every barrier is a moment in which the block has no memory traffic in flight."""
+    inclusive prefix (1, to share it); each thread scans its items into shared memory (``early_scan``: before
+    the look-back, without the prefix, which is added on the way out; otherwise after it, then ``BLOCK``: 1,
+    ``WARP``: a syncwarp); the tile goes out striped. From 5 barriers (block, late scan, counter) down to 2
+    (warp, early scan, block index)."""
     threads, items, shuffles, registers = build.threads, build.items, build.shuffles, build.registers
+    early_scan = build.early_scan
+    by_counter = build.order is TileOrder.COUNTER
     tile_size = build.tile
     padded_tile = tile_size + tile_size // BANKS
     warp_exchange = build.exchange is Exchange.WARP
@@ -476,13 +508,16 @@ def look_back_kernel(build: LookBackConfig):
         tile_prefix = cuda.shared.array(1, int32)
         held = cuda.local.array(items, int32)  # used only with ``registers``; otherwise optimised away
         t = cuda.threadIdx.x
-        # Tiles are numbered in the order blocks start, not by blockIdx: a block then waits only on tiles whose
-        # blocks already run, which is what guarantees progress (blocks need not be scheduled in index order).
-        # atomic.inc wraps the counter back to 0 after the last tile, ready for the next launch.
-        if t == 0:
-            tile_number[0] = cuda.atomic.inc(counter, 0, cuda.gridDim.x - 1)
-        cuda.syncthreads()
-        number = tile_number[0]
+        if by_counter:
+            # Tiles numbered in the order blocks start: a block then waits only on tiles whose blocks already
+            # run, which is what guarantees progress (blocks need not be scheduled in index order). atomic.inc
+            # wraps the counter back to 0 after the last tile, ready for the next launch.
+            if t == 0:
+                tile_number[0] = cuda.atomic.inc(counter, 0, cuda.gridDim.x - 1)
+            cuda.syncthreads()
+            number = tile_number[0]
+        else:
+            number = cuda.blockIdx.x
         base = int64(number) * tile_size
         full = base + tile_size <= a.size  # every tile but the last: no bounds test per element
         # Striped positions: thread t's k-th load or store is tile element start + k * stride, so that each of
@@ -517,6 +552,13 @@ def look_back_kernel(build: LookBackConfig):
         # Publish the tile's total at once, so that successors can walk past this tile while it walks back.
         if t == 0:
             cuda.atomic.exch(status, number, _status_word(epoch, number == 0, tile_total))
+        if early_scan:  # the thread's slots are its own: no barrier until the striped stores read them
+            running = before
+            for k in range(items):
+                slot = _padded(first + k)
+                value = held[k] if registers else tile[slot]
+                tile[slot] = running
+                running = int32(running + value)
         prefix = int64(0)
         if number > 0:
             if shuffles:
@@ -529,20 +571,24 @@ def look_back_kernel(build: LookBackConfig):
         if t == 0:
             tile_prefix[0] = prefix
         cuda.syncthreads()
-        running = int32(tile_prefix[0] + before)
-        for k in range(items):
-            slot = _padded(first + k)
-            value = held[k] if registers else tile[slot]
-            tile[slot] = running
-            running = int32(running + value)
-        if warp_barriers:
-            cuda.syncwarp()
+        if early_scan:
+            offset = tile_prefix[0]
         else:
-            cuda.syncthreads()
+            offset = int32(0)
+            running = int32(tile_prefix[0] + before)
+            for k in range(items):
+                slot = _padded(first + k)
+                value = held[k] if registers else tile[slot]
+                tile[slot] = running
+                running = int32(running + value)
+            if warp_barriers:
+                cuda.syncwarp()
+            else:
+                cuda.syncthreads()
         for k in range(items):
             i = start + k * stride
             if full or base + i < out.size:
-                out[base + i] = tile[_padded(i)]
+                out[base + i] = int32(tile[_padded(i)] + offset)
 
     return look_back_scan
 
