@@ -284,6 +284,7 @@ ATTENTION_SHAPES = [(32, 4096, 64, True), (32, 4096, 64, False), (16, 2048, 128,
 ATTENTION_TAIL = (3, 257)  # heads, seq of the tail check (head dim: the shape's less 3)
 ATTENTION_TILINGS = {  # (queries a block, keys a tile, paired) beside the default
     64: [
+        (64, 64, False),
         (32, 64, False),
         (64, 32, False),
         (128, 64, False),
@@ -294,7 +295,7 @@ ATTENTION_TILINGS = {  # (queries a block, keys a tile, paired) beside the defau
         (128, 64, True),
         (64, 32, True),
     ],
-    128: [(32, 32, False), (128, 32, False), (64, 16, False), (64, 32, True), (32, 32, True)],
+    128: [(64, 32, False), (32, 32, False), (128, 32, False), (64, 16, False), (64, 32, True), (32, 32, True)],
 }
 
 

@@ -55,6 +55,9 @@ MAX_REGISTER_FEATURES = WARP * MAX_WARPS_PER_ROW * TARGET_VALUES
 QUERY_BLOCK = 4 if config.ENABLE_CUDASIM else 64  # attention: queries (threads) a block
 MAX_KEY_TILE = 4 if config.ENABLE_CUDASIM else 64  # attention: keys a shared-memory tile, at most
 KV_TILE_FLOATS = 4096  # attention: K's tile and V's tile, 16 KiB each: four blocks fit an SM's shared memory
+# Paired attention (QueryTiling.paired) up to this padded head dim: at 64 ptxas keeps both queries' halves in
+# 255 registers (56 bytes spilled); at 128 it spills 1.4 KB a thread.
+PAIRED_MAX_DIM = 64
 MAX_DIM = 256  # attention's head dimension: each thread's accumulator is a local array of this size
 MAX_WEIGHTS = 4096  # conv2d: c_in * kh * kw of one output channel, staged in shared memory
 
@@ -402,10 +405,14 @@ class QueryTiling:
     paired: bool = False
 
 
-def query_tiling(dim: int, queries: int | None = None, keys: int | None = None, paired: bool = False) -> QueryTiling:
-    """The tiling for a head dimension (None: the default: QUERY_BLOCK queries a block, and as many keys a
-    tile as keep K's and V's tiles within KV_TILE_FLOATS floats of shared memory)."""
+def query_tiling(
+    dim: int, queries: int | None = None, keys: int | None = None, paired: bool | None = None
+) -> QueryTiling:
+    """The tiling for a head dimension (None: the default: QUERY_BLOCK queries a block, as many keys a tile as
+    keep K's and V's tiles within KV_TILE_FLOATS floats of shared memory, paired up to PAIRED_MAX_DIM)."""
     padded = max(WARP // 4, _next_power_of_two(dim))
+    if paired is None:
+        paired = padded <= PAIRED_MAX_DIM
     if queries is None:
         queries = QUERY_BLOCK
     if keys is None:
