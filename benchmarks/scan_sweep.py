@@ -5,9 +5,8 @@
 Built blind (no GPU where they were written), so every candidate is here to be compared: the single pass
 (decoupled look-back) with the block-wide transpose of the previous default (``block``) and with each warp
 transposing its own segment (``warp``), with the scan done while warp 0 looks back or after it (``late scan``),
-over tile shapes, with tiles numbered by an atomic counter or by block index, with a thread's items held in
-registers or re-read from shared memory, and with register caps that let more blocks share an SM;
-reduce-then-scan as a floor.
+over tile shapes, with tiles numbered by an atomic counter or by block index, and with a thread's items held
+in registers or re-read from shared memory; reduce-then-scan as a floor.
 
 For each candidate, in order (a candidate that would start past ``--budget`` seconds is listed as not run):
 compile, then check against numpy's cumsum at awkward sizes (1, 2, ragged last tiles, one tile, one more than a
@@ -68,26 +67,30 @@ def candidates():
     from solutions.scan.cuda import LOOK_BACK, Exchange, LookBackConfig, TileOrder
 
     block, warp = Exchange.BLOCK, Exchange.WARP
-    # ptxas (sm_90, numba-cuda 0.30) fully unrolls the load and store loops up to 16 items, so that all 16
-    # loads of a thread are in flight at once; at 24 or 32 items it unrolls by 4 only, hence no such tiles here.
+    # ptxas (sm_90, numba-cuda 0.30) gives every one 32 registers (40 with ``registers``) and no spills, its
+    # load and store loops fully unrolled up to 32 items.
     builds = [
-        LookBackConfig(256, 16, block, early_scan=False),  # the previous default (1.248 ms on the H200), 56 regs
-        LookBackConfig(128, 16, block, early_scan=False),  # its best tile shape (1.187 ms)
+        # The previous default's structure and tile (1.248 ms on the H200 with signed indices, 56 registers)
+        LookBackConfig(256, 16, block, early_scan=False),
+        LookBackConfig(128, 16, block, early_scan=False),  # its best tile shape then (1.187 ms)
         LOOK_BACK,
-        LookBackConfig(128, 16, warp),  # 40 registers: 12 blocks an SM
+        LookBackConfig(128, 16, warp),
         LookBackConfig(128, 16, warp, early_scan=False),
-        LookBackConfig(128, 16, block),  # 32 registers: 16 blocks an SM
+        LookBackConfig(128, 16, block),
         LookBackConfig(256, 16, block),
         LookBackConfig(256, 16, warp),
         LookBackConfig(128, 8, warp),
+        LookBackConfig(128, 24, warp),
+        LookBackConfig(128, 32, warp),
+        LookBackConfig(256, 32, warp),
         LookBackConfig(256, 8, warp),
         LookBackConfig(64, 16, warp),
         LookBackConfig(128, 16, warp, registers=True),
         LookBackConfig(256, 16, warp, registers=True),
+        LookBackConfig(128, 32, warp, registers=True),
         LookBackConfig(128, 16, warp, order=TileOrder.BLOCK_INDEX),
         LookBackConfig(128, 16, block, order=TileOrder.BLOCK_INDEX),
-        LookBackConfig(128, 16, warp, max_registers=32),  # 16 blocks of 128 an SM
-        LookBackConfig(256, 16, warp, max_registers=32),  # 8 blocks of 256 an SM
+        LookBackConfig(256, 16, warp, order=TileOrder.BLOCK_INDEX),
     ]
     unique = list(dict.fromkeys(builds))
     return [(build.label + (" (default)" if build == LOOK_BACK else ""), build) for build in unique] + [

@@ -174,7 +174,7 @@ _GPU_BUILDS = [
     solution.LookBackConfig(128, 16, solution.Exchange.WARP, early_scan=False),
     solution.LookBackConfig(256, 24, solution.Exchange.WARP, registers=True),
     solution.LookBackConfig(256, 16, solution.Exchange.WARP, order=solution.TileOrder.BLOCK_INDEX),
-    solution.LookBackConfig(128, 8, solution.Exchange.WARP, max_registers=32),
+    solution.LookBackConfig(128, 32, solution.Exchange.WARP),
 ]
 
 

@@ -83,24 +83,24 @@ import enum
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from numba import config, cuda, int32, int64
+from numba import config, cuda, int32, int64, uint64
 
 if config.ENABLE_CUDASIM:
     THREADS, ITEMS = 32, 4  # 128-element tiles: inputs of a few hundred elements already span several tiles
 else:
     THREADS, ITEMS = 256, 8  # 2,048-element tiles; 8 loads in flight per thread hide memory latency
 TILE = THREADS * ITEMS
-BANKS = 32
+BANK_BITS = 5
+BANKS = 1 << BANK_BITS  # 32 banks of 4-byte words
 PADDED_TILE = TILE + TILE // BANKS
 
 
 @cuda.jit(device=True, inline=True)
 def _padded(i):
     """Shared-memory slot of tile element i: one spare word every 32 keeps strided access conflict-free."""
-    return i + i // BANKS
+    return i + (i >> BANK_BITS)  # i // BANKS for every integer, without floor division's sign fix-ups
 
 
 @cuda.jit(device=True)
@@ -320,9 +320,8 @@ class LookBackConfig:
     barrier sharing the prefix also completes the transpose; otherwise the scan waits for the prefix.
     ``registers``: each thread keeps its items in a local array between reading them for its total and writing
     their scan (registers when the compiler unrolls the loops), instead of reading shared memory twice.
-    ``order``: ``TileOrder``. ``max_registers``: a cap the compiler must fit (more blocks an SM, at the risk of
-    spills), None for its own choice. ``shuffles``: warp intrinsics (hardware) or shared memory and one thread
-    (the simulator)."""
+    ``order``: ``TileOrder``. ``shuffles``: warp intrinsics (hardware) or shared memory and one thread (the
+    simulator)."""
 
     threads: int
     items: int
@@ -330,7 +329,6 @@ class LookBackConfig:
     early_scan: bool = True
     registers: bool = False
     order: TileOrder = TileOrder.COUNTER
-    max_registers: int | None = None
     shuffles: bool = WARP_SHUFFLES
 
     def __post_init__(self):
@@ -347,7 +345,7 @@ class LookBackConfig:
 
     @property
     def label(self) -> str:
-        """e.g. ``warp 128x16 registers cap 40``: the exchange and tile, then what differs from the defaults."""
+        """e.g. ``warp 128x16 registers``: the exchange and tile, then what differs from the defaults."""
         parts = [f"{self.exchange.value} {self.threads}x{self.items}"]
         if not self.early_scan:
             parts.append("late scan")
@@ -355,8 +353,6 @@ class LookBackConfig:
             parts.append("registers")
         if self.order is not TileOrder.COUNTER:
             parts.append(self.order.value)
-        if self.max_registers is not None:
-            parts.append(f"cap {self.max_registers}")
         if not self.shuffles:
             parts.append("no shuffles")
         return " ".join(parts)
@@ -496,18 +492,17 @@ def look_back_kernel(build: LookBackConfig):
     padded_tile = tile_size + tile_size // BANKS
     warp_exchange = build.exchange is Exchange.WARP
     warp_barriers = warp_exchange and shuffles  # the simulator has no syncwarp: a block barrier does
-    compile_options: dict[str, Any] = {}
-    if build.max_registers is not None and not config.ENABLE_CUDASIM:  # the simulator compiles nothing
-        compile_options["max_registers"] = build.max_registers
 
-    @cuda.jit(**compile_options)
+    @cuda.jit
     def look_back_scan(a, out, status, counter, epoch):
         tile = cuda.shared.array(padded_tile, int32)
         scratch = cuda.shared.array(threads, int32)
         tile_number = cuda.shared.array(1, int32)
         tile_prefix = cuda.shared.array(1, int32)
         held = cuda.local.array(items, int32)  # used only with ``registers``; otherwise optimised away
-        t = cuda.threadIdx.x
+        # Indices are unsigned: numba wraps negative indices around (a test and an add per access) and gives
+        # signed division floor semantics, instructions that an unsigned index does without.
+        t = uint64(cuda.threadIdx.x)
         if by_counter:
             # Tiles numbered in the order blocks start: a block then waits only on tiles whose blocks already
             # run, which is what guarantees progress (blocks need not be scheduled in index order). atomic.inc
@@ -518,30 +513,31 @@ def look_back_kernel(build: LookBackConfig):
             number = tile_number[0]
         else:
             number = cuda.blockIdx.x
-        base = int64(number) * tile_size
-        full = base + tile_size <= a.size  # every tile but the last: no bounds test per element
+        size = uint64(a.size)
+        base = uint64(number) * uint64(tile_size)
+        full = base + uint64(tile_size) <= size  # every tile but the last: no bounds test per element
         # Striped positions: thread t's k-th load or store is tile element start + k * stride, so that each of
         # a warp's accesses covers 32 consecutive elements (128 bytes, one transaction).
         if warp_exchange:
-            start = (t // WARP) * (WARP * items) + t % WARP
-            stride = WARP
+            start = (t // uint64(WARP)) * uint64(WARP * items) + t % uint64(WARP)
+            stride = uint64(WARP)
         else:
             start = t
-            stride = threads
+            stride = uint64(threads)
         for k in range(items):
-            i = start + k * stride
+            i = start + uint64(k) * stride
             if full:
                 tile[_padded(i)] = a[base + i]
             else:
-                tile[_padded(i)] = a[base + i] if base + i < a.size else 0  # zeros past the end change no sum
+                tile[_padded(i)] = a[base + i] if base + i < size else 0  # zeros past the end change no sum
         if warp_barriers:
             cuda.syncwarp()  # a warp reads back only the segment it wrote
         else:
             cuda.syncthreads()
-        first = t * items
+        first = t * uint64(items)
         thread_total = int32(0)
         for k in range(items):
-            value = tile[_padded(first + k)]
+            value = tile[_padded(first + uint64(k))]
             if registers:
                 held[k] = value
             thread_total = int32(thread_total + value)
@@ -555,7 +551,7 @@ def look_back_kernel(build: LookBackConfig):
         if early_scan:  # the thread's slots are its own: no barrier until the striped stores read them
             running = before
             for k in range(items):
-                slot = _padded(first + k)
+                slot = _padded(first + uint64(k))
                 value = held[k] if registers else tile[slot]
                 tile[slot] = running
                 running = int32(running + value)
@@ -577,7 +573,7 @@ def look_back_kernel(build: LookBackConfig):
             offset = int32(0)
             running = int32(tile_prefix[0] + before)
             for k in range(items):
-                slot = _padded(first + k)
+                slot = _padded(first + uint64(k))
                 value = held[k] if registers else tile[slot]
                 tile[slot] = running
                 running = int32(running + value)
@@ -586,8 +582,8 @@ def look_back_kernel(build: LookBackConfig):
             else:
                 cuda.syncthreads()
         for k in range(items):
-            i = start + k * stride
-            if full or base + i < out.size:
+            i = start + uint64(k) * stride
+            if full or base + i < size:
                 out[base + i] = int32(tile[_padded(i)] + offset)
 
     return look_back_scan
