@@ -84,7 +84,6 @@ def speed(
     needs_gpu: bool = False,
     width: int = baseline.WIDTH,
     height: int = baseline.HEIGHT,
-    rounds: int = 7,
     kwargs=None,
 ) -> Benchmark:
     return Benchmark(
@@ -100,7 +99,6 @@ def speed(
         fallback_speedup=fallback_speedup,
         work=("pixel-iterations", PIXEL_ITERATIONS[view_number, width, height]),
         needs_gpu=needs_gpu,
-        rounds=rounds,
         kwargs=kwargs or {},
         operations=OPERATIONS_PER_ITERATION * PIXEL_ITERATIONS[view_number, width, height],
     )
@@ -138,7 +136,6 @@ ASSIGNMENT = Assignment(
         Inspection(variant="simd", name="vector instructions", inspect=simd.packed_instructions, warm_up=_simd_warm_up),
         speed("simd", 1, name="speed, view 1", points=4, fallback_speedup=5.0),
         correctness("cuda"),
-        # rounds=5: each round runs the serial baseline for ~4 s on this image
         speed(
             "cuda",
             1,
@@ -149,7 +146,6 @@ ASSIGNMENT = Assignment(
             needs_gpu=True,
             width=GPU_WIDTH,
             height=GPU_HEIGHT,
-            rounds=5,
         ),
         speed(
             "cuda",
@@ -160,7 +156,6 @@ ASSIGNMENT = Assignment(
             needs_gpu=True,
             width=GPU_WIDTH,
             height=GPU_HEIGHT,
-            rounds=5,
         ),
     ),
 )

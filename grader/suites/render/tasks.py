@@ -107,7 +107,6 @@ def speed(
     needs_gpu: bool = False,
     name: str | None = None,
     kwargs=None,
-    rounds: int = 7,
 ) -> Benchmark:
     return Benchmark(
         variant=variant,
@@ -123,7 +122,6 @@ def speed(
         work=("pixels", SIZE * SIZE),
         needs_gpu=needs_gpu,
         kwargs=kwargs or {},
-        rounds=rounds,
     )
 
 
@@ -154,7 +152,6 @@ ASSIGNMENT = Assignment(
             learner=ON_DEVICE,
             needs_gpu=True,
             name=f"speed (kernel only), rand100k {SIZE}x{SIZE}",
-            rounds=5,
         ),
         speed(
             "cuda",
