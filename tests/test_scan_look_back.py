@@ -9,7 +9,11 @@ on status words built by the test (``test_look_back_adds_every_predecessor``).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +209,27 @@ def test_an_unknown_algorithm_is_named_in_the_error(monkeypatch):
     monkeypatch.setenv(solution.ALGORITHM_VARIABLE, "fastest")
     with pytest.raises(ValueError, match="look-back.*reduce-then-scan"):
         solution._algorithm_from_environment()
+
+
+def test_the_sweep_compares_the_default_with_the_previous_build():
+    from benchmarks import scan_sweep
+
+    builds = [build for _, build in scan_sweep.candidates() if build is not None]
+    assert solution.LOOK_BACK in builds
+    previous = solution.LookBackConfig(256, 16, solution.Exchange.BLOCK, early_scan=False)
+    assert previous in builds
+
+
+def test_the_sweep_without_a_gpu_says_so_in_one_line_and_exits_2():
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scan_sweep"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PARLAB_NO_GPU": "1"},
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert "no CUDA GPU" in completed.stderr
