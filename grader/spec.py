@@ -161,7 +161,7 @@ class Benchmark:
     operations: float | None = None  # float32 arithmetic operations a call does: the compute roofline
     needs_gpu: bool = False
     kwargs: dict = field(default_factory=dict)  # extra keyword arguments for the learner and reference
-    rounds: int = 5  # at most (grader/timing.py: fewer, never below 3, when they outrun the rounds' budget)
+    rounds: int = 7  # at most (grader/timing.py: fewer, never below 5, when they outrun the rounds' budget)
     ranks: int = 0  # MPI variants: every contestant but the serial baseline runs on this many ranks
     # The names of this variant's correctness tasks that must pass before it is timed: those that check the
     # functions it times (scan: "exclusive_scan correctness" for exclusive_scan's speed). Empty: all of them.

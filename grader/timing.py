@@ -16,7 +16,7 @@ by the grader.
    contestant, the calibration was timed exactly as a round is, and counts as the first;
 3. rounds: in each round every process is timed once, in an order that rotates from round to round, so no
    contestant always runs on a cold (or hot) machine. A round keeps each contestant's fastest timing. The
-   rounds stop at the benchmark's count (5: their median is what scores), or earlier, once MIN_ROUNDS are
+   rounds stop at the benchmark's count (7: their median is what scores), or earlier, once MIN_ROUNDS are
    done, when one more would take the rounds past ROUNDS_BUDGET_S: the stop reads the clock, never the ratios,
    so it favours no contestant. A contestant that feeds no score (the serial baseline, when the reference is
    measured) is timed in the first INFORMATIVE_ROUNDS rounds only.
@@ -56,7 +56,7 @@ MIN_CHUNK_S = 0.05
 MAX_CHUNK_S = 2.0
 MAX_REPEATS = 2000
 PROCESSES_PER_SIDE = 3
-MIN_ROUNDS = 3  # the fewest rounds a ratio's median is taken over, whatever the budget
+MIN_ROUNDS = 5  # the fewest rounds a ratio's median is taken over, whatever the budget
 ROUNDS_BUDGET_S = 10.0  # past MIN_ROUNDS, no round starts that would end the rounds later than this
 INFORMATIVE_ROUNDS = 3  # rounds that time a contestant feeding no score (the median it shows is of these)
 # A CPU benchmark moving memory faster than this many times what every core copying at once achieved did
