@@ -31,7 +31,8 @@ import time
 
 import numpy as np
 
-MAX_FRAME_BYTES = 1 << 30  # the largest answer a task returns (a rendered frame) is tens of MB
+# The largest answer a task returns is a timed scan's output on a GPU, 2^28 int32 = 1 GiB: that and its header.
+MAX_FRAME_BYTES = (1 << 30) + (1 << 20)
 MAX_HEADER_BYTES = 16 << 20  # strings are short; a header this big is a reply built to flood the grader
 MESSAGE_CHARS = 4000  # what a report shows of one message (a task's message, an exception's text)
 _FRAME = struct.Struct("<Q")

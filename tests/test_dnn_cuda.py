@@ -288,7 +288,7 @@ def test_the_sweep_checks_times_and_tabulates_every_candidate(monkeypatch, capsy
     monkeypatch.setattr(dnn_sweep, "LAYERNORM_SHAPES", [(3, 40)])
     monkeypatch.setattr(dnn_sweep, "LAYERNORM_LAYOUTS", {40: [(1, 1), (2, 1)]})
     monkeypatch.setattr(dnn_sweep, "ATTENTION_SHAPES", [(2, 6, 8, True)])
-    monkeypatch.setattr(dnn_sweep, "ATTENTION_TILINGS", {8: [(2, 4, False), (4, 2, True), (4, 4, False)]})
+    monkeypatch.setattr(dnn_sweep, "ATTENTION_TILINGS", {8: [(2, 4, False), (4, 2, True), (2, 2, False)]})
     monkeypatch.setattr(dnn_sweep, "ATTENTION_TAIL", (1, 5))
     monkeypatch.setattr(dnn_sweep, "CONV_SHAPES", [(1, 2, 3, 5, 3, 1, 1)])
     monkeypatch.setattr(dnn_sweep, "CONV_TILINGS", [(4, 8, 2, 2, 4)])
@@ -307,7 +307,7 @@ def test_the_sweep_checks_times_and_tabulates_every_candidate(monkeypatch, capsy
         "attention one thread a query, any dim",
         "attention QueryTiling(queries=2, keys=4, dim=8, paired=False)",
         "attention QueryTiling(queries=4, keys=2, dim=8, paired=True)",
-        "attention QueryTiling(queries=4, keys=4, dim=8, paired=False)",
+        "attention QueryTiling(queries=2, keys=2, dim=8, paired=False)",
         f"conv2d* {kernels.CONV_TILING}",
         "conv2d one thread an output",
         "conv2d ConvTiling(channels=4, pixels=8, depth=2, rows=2, columns=4)",

@@ -46,18 +46,24 @@ WARP = 32
 FULL_MASK = 0xFFFFFFFF
 # numba's simulator has no warp shuffles: there reductions go through shared memory (the same results).
 WARP_SHUFFLES = not config.ENABLE_CUDASIM
-BLOCK_THREADS = 64 if config.ENABLE_CUDASIM else 256  # layernorm's register kernel: threads a block, about
-TARGET_VALUES = 8  # layernorm: elements a thread holds by default
+# layernorm's register kernel by default: about TARGET_VALUES elements a thread, blocks of about BLOCK_THREADS.
+# Measured on an H200 (benchmarks/dnn_sweep.py, 65536 x 1024): 16 a thread in 128-thread blocks 0.213 ms, 8 a
+# thread in 256-thread blocks 0.238 ms, 32 a thread 0.221 ms; at 4,096 features 16 a thread beat 8 and 32 too.
+BLOCK_THREADS = 64 if config.ENABLE_CUDASIM else 128
+TARGET_VALUES = 16
 MAX_WARPS_PER_ROW = 32  # a 1,024-thread block a row at most
 # Rows longer than 8,192: the three-pass block kernel. A 1,024-thread block may use 64 registers a thread, and 16
 # values a thread already take 68 (ptxas, sm_90): 8 a thread at 32 warps a row is the register kernel's limit.
-MAX_REGISTER_FEATURES = WARP * MAX_WARPS_PER_ROW * TARGET_VALUES
-QUERY_BLOCK = 4 if config.ENABLE_CUDASIM else 64  # attention: queries (threads) a block
+MAX_VALUES_AT_FULL_BLOCK = 8
+MAX_REGISTER_FEATURES = WARP * MAX_WARPS_PER_ROW * MAX_VALUES_AT_FULL_BLOCK
+QUERY_BLOCK = 4 if config.ENABLE_CUDASIM else 128  # attention: queries (threads) a block
 MAX_KEY_TILE = 4 if config.ENABLE_CUDASIM else 64  # attention: keys a shared-memory tile, at most
 KV_TILE_FLOATS = 4096  # attention: K's tile and V's tile, 16 KiB each: four blocks fit an SM's shared memory
-# Paired attention (QueryTiling.paired) up to this padded head dim: at 64 ptxas keeps both queries' halves in
-# 255 registers (56 bytes spilled); at 128 it spills 1.4 KB a thread.
-PAIRED_MAX_DIM = 64
+# Paired attention (QueryTiling.paired) up to this padded head dim: none by default. At 64 ptxas keeps both
+# queries' halves in 255 registers (56 bytes spilled), and on an H200 (32 x 4096 x 64, causal) it ran 9.2 ms at
+# 128 queries a block against 5.3 ms unpaired: its registers cost more warps in flight than its halved shared
+# reads save. It stays as a candidate for benchmarks/dnn_sweep.py.
+PAIRED_MAX_DIM = 0
 MAX_DIM = 256  # attention's head dimension: each thread's accumulator is a local array of this size
 MAX_WEIGHTS = 4096  # conv2d: c_in * kh * kw of one output channel, staged in shared memory
 
@@ -683,7 +689,9 @@ class ConvTiling:
 if config.ENABLE_CUDASIM:
     CONV_TILING = ConvTiling(channels=8, pixels=8, depth=4, rows=4, columns=4)
 else:
-    CONV_TILING = ConvTiling(channels=64, pixels=64, depth=16, rows=16, columns=16)
+    # On an H200 (benchmarks/dnn_sweep.py) 128 pixels x 8 deep beat 64 x 16 at every shape: 5.3 ms against
+    # 6.9 ms at 32 x 128 x 56 x 56, 3x3 (torch, TF32 off: 0.84 ms).
+    CONV_TILING = ConvTiling(channels=64, pixels=128, depth=8, rows=16, columns=16)
 
 
 @functools.cache
