@@ -148,7 +148,7 @@ ASSIGNMENT = Assignment(
             "cuda",
             "rand100k",
             points=2,
-            fallback_speedup=800.0,
+            fallback_speedup=700.0,  # the reference on an H200: 716x its host's serial renderer
             learner=ON_DEVICE,
             needs_gpu=True,
             name=f"speed (kernel only), rand100k {SIZE}x{SIZE}",
