@@ -179,8 +179,11 @@ def to_torch(*host):
 
 
 def to_torch_cuda(*host):
+    """The inputs as CUDA tensors. cuDNN may compute float32 convolutions in TF32 (10-bit mantissas) by default:
+    turned off, so that torch's conv2d does the float32 arithmetic the learner's kernel is held to."""
     import torch
 
+    torch.backends.cudnn.allow_tf32 = False
     return tuple(torch.from_numpy(value).cuda() if isinstance(value, np.ndarray) else value for value in host)
 
 
