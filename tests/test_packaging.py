@@ -122,7 +122,8 @@ def test_the_dev_extra_installs_every_package_the_tests_import():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     installed = _requirement_names(project["dependencies"] + extras["dev"])
-    ours = {"grader", "assignments", "solutions", "support", "conftest"}
+    # the checkout's own packages (grader, assignments, solutions, benchmarks) and the tests' helpers
+    ours = {path.parent.name for path in ROOT.glob("*/__init__.py")} | {"support", "conftest"}
     ours |= {path.stem for path in (ROOT / "tests").glob("*.py")}
     # what an extra for a GPU (or for PyTorch) provides: the tests that import it are marked and skip without it
     elsewhere = {"cupy": "gpu", "torch": "torch"}
