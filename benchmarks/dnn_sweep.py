@@ -112,6 +112,35 @@ def _verdict(torch, ours, theirs, tolerance: float) -> str:
     return "yes"
 
 
+def _candidates(torch, problems, tolerance: float, launch_default, launch_tiled):
+    """A maker of one operator's candidates at one shape. ``problems``: (arguments, output tensors, expected
+    answers), the timed shape first, then its tails; a candidate is timed on the first and checked on all.
+    ``candidate(name, tiling)`` launches ``launch_default(*arguments)`` for tiling "default", else
+    ``launch_tiled(*arguments, tiling)`` (None: the operator's previous kernel)."""
+
+    def candidate(name: str, tiling, slow: bool = False) -> Candidate:
+        def launch_on(on):
+            if tiling == "default":
+                launch_default(*on)
+            else:
+                launch_tiled(*on, tiling)
+
+        def check() -> str:
+            verdicts = []
+            for on, targets, answers in problems:
+                for target in targets:
+                    target.zero_()
+                launch_on(on)
+                verdicts += [
+                    _verdict(torch, target, answer, tolerance) for target, answer in zip(targets, answers, strict=True)
+                ]
+            return next((v for v in verdicts if v != "yes"), "yes")
+
+        return Candidate(name, functools.partial(launch_on, problems[0][0]), check, slow)
+
+    return candidate
+
+
 def _guarded(check: Callable[[], str]) -> str:
     try:
         return check()
@@ -228,29 +257,13 @@ def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row
     tail = (tail_x, weight[: features - 3], bias[: features - 3], eps, tail_y, *tail_stats)
     problems.append(_layernorm_problem(torch, *tail))
 
-    def check(launch_on):
-        def run() -> str:
-            verdicts = []
-            for on, targets, answers in problems:
-                for target in targets:
-                    target.zero_()
-                launch_on(on)
-                verdicts += [
-                    _verdict(torch, target, answer, TOLERANCE["layernorm"])
-                    for target, answer in zip(targets, answers, strict=True)
-                ]
-            return next((v for v in verdicts if v != "yes"), "yes")
-
-        return run
-
-    def candidate(name: str, layout) -> Candidate:
-        def launch_on(on):
-            if layout == "default":
-                kernels.layernorm_device(*on)
-            else:
-                kernels.layernorm_launch(*on, layout=layout)
-
-        return Candidate(name, functools.partial(launch_on, problems[0][0]), check(launch_on))
+    candidate = _candidates(
+        torch,
+        problems,
+        TOLERANCE["layernorm"],
+        kernels.layernorm_device,
+        kernels.layernorm_launch,
+    )
 
     default_layout = kernels.row_layout(features)
     candidates = [
@@ -329,25 +342,14 @@ def _attention_shape(torch, rounds: int, heads: int, seq: int, dim: int, causal:
         torch, tail_heads, tail_seq, max(1, dim - 3), causal, dim
     )
 
-    def check(launch_on):
-        def run() -> str:
-            verdicts = []
-            for on, target, answer in ((args, out, expected), (tail_args, tail_out, tail_expected)):
-                target.zero_()
-                launch_on(on)
-                verdicts.append(_verdict(torch, target, answer, TOLERANCE["attention"]))
-            return next((v for v in verdicts if v != "yes"), "yes")
-
-        return run
-
-    def candidate(name: str, tiling, slow: bool = False) -> Candidate:
-        def launch_on(on):
-            if tiling == "default":
-                kernels.attention_device(*on)
-            else:
-                kernels.attention_launch(*on, tiling)
-
-        return Candidate(name, functools.partial(launch_on, args), check(launch_on), slow)
+    problems = [(args, (out,), (expected,)), (tail_args, (tail_out,), (tail_expected,))]
+    candidate = _candidates(
+        torch,
+        problems,
+        TOLERANCE["attention"],
+        kernels.attention_device,
+        kernels.attention_launch,
+    )
 
     default_tiling = kernels.query_tiling(dim)
     candidates = [candidate(f"attention* {default_tiling}", "default")]
@@ -424,25 +426,8 @@ def _conv_shape(
     args, out, expected, (x, w, bias) = _conv_problem(torch, n, c_in, c_out, size, kernel, stride, padding)
     tail_args, tail_out, tail_expected, _ = _conv_problem(torch, *CONV_TAIL)
 
-    def check(launch_on):
-        def run() -> str:
-            verdicts = []
-            for on, target, answer in ((args, out, expected), (tail_args, tail_out, tail_expected)):
-                target.zero_()
-                launch_on(on)
-                verdicts.append(_verdict(torch, target, answer, TOLERANCE["conv2d"]))
-            return next((v for v in verdicts if v != "yes"), "yes")
-
-        return run
-
-    def candidate(name: str, tiling, slow: bool = False) -> Candidate:
-        def launch_on(on):
-            if tiling == "default":
-                kernels.conv2d_device(*on)
-            else:
-                kernels.conv2d_launch(*on, tiling)
-
-        return Candidate(name, functools.partial(launch_on, args), check(launch_on), slow)
+    problems = [(args, (out,), (expected,)), (tail_args, (tail_out,), (tail_expected,))]
+    candidate = _candidates(torch, problems, TOLERANCE["conv2d"], kernels.conv2d_device, kernels.conv2d_launch)
 
     candidates = [candidate(f"conv2d* {kernels.CONV_TILING}", "default")]
     if (n, c_in, c_out, size, kernel, stride, padding) == CONV_SHAPES[0]:
