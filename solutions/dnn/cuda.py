@@ -34,7 +34,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import config, cuda, float32
+from numba import config, cuda, float32, uint64
 
 from .common import conv_output_size
 
@@ -52,9 +52,9 @@ WARP_SHUFFLES = not config.ENABLE_CUDASIM
 BLOCK_THREADS = 64 if config.ENABLE_CUDASIM else 128
 TARGET_VALUES = 16
 MAX_WARPS_PER_ROW = 32  # a 1,024-thread block a row at most
-# Rows longer than 8,192: the three-pass block kernel. A 1,024-thread block may use 64 registers a thread, and 16
-# values a thread already take 68 (ptxas, sm_90): 8 a thread at 32 warps a row is the register kernel's limit.
-MAX_VALUES_AT_FULL_BLOCK = 8
+# Rows longer than 16,384: the three-pass block kernel. A 1,024-thread block may use 64 registers a thread, and 16
+# values a thread take 40 at 32 warps a row (ptxas, sm_90; 68 before the indices were unsigned).
+MAX_VALUES_AT_FULL_BLOCK = 16
 MAX_REGISTER_FEATURES = WARP * MAX_WARPS_PER_ROW * MAX_VALUES_AT_FULL_BLOCK
 QUERY_BLOCK = 4 if config.ENABLE_CUDASIM else 128  # attention: queries (threads) a block
 MAX_KEY_TILE = 4 if config.ENABLE_CUDASIM else 64  # attention: keys a shared-memory tile, at most
@@ -165,68 +165,84 @@ def _layernorm_rows_kernel(layout: RowLayout):
     y, 8 bytes of traffic an element, the least layernorm can move. The statistics are two reductions over the
     registers (the mean, then the squares about it: the two-pass variance, without the one-pass cancellation,
     and without reading x again); each reduction is a warp butterfly (shfl_xor_sync, 5 steps, no shared memory)
-    and, for a row of several warps, one exchange of the warps' sums in shared memory (two barriers)."""
+    and, for a row of several warps, one exchange of the warps' sums in shared memory (two barriers).
+
+    Two things keep the registers few, which is what lets enough warps share an SM to keep the memory busy:
+    indices are unsigned (numba wraps a negative signed index around, a test and a select an access that
+    also keeps each address in registers of its own: 148 registers for a 32-value copy through registers,
+    85 unsigned, by ptxas for sm_90), and a row that fills the layout exactly (``full``, e.g. 1,024 features
+    in 64 threads of 16) loads and stores with no bounds test, at constant offsets from one address."""
     group, rows_per_block, values_per_thread = layout.group, layout.rows_per_block, layout.values_per_thread
     warps_per_row = layout.warps_per_row
     threads = layout.threads
+    held_features = group * values_per_thread
 
     @cuda.jit(device=True, inline=True)
-    def row_sum(value, scratch):
+    def row_sum(value, scratch, t):
         """The sum of ``value`` over the thread's group; every thread of the block must call it."""
-        t = cuda.threadIdx.x
         if WARP_SHUFFLES:
             value = _warp_sum(value)
             if warps_per_row == 1:
                 return value
-            if t % WARP == 0:
-                scratch[t // WARP] = value
+            if t % uint64(WARP) == 0:
+                scratch[t // uint64(WARP)] = value
             cuda.syncthreads()
-            first = (t // group) * warps_per_row
+            first = (t // uint64(group)) * uint64(warps_per_row)
             total = float32(0.0)
             for w in range(warps_per_row):
-                total += scratch[first + w]
+                total += scratch[first + uint64(w)]
         else:  # the simulator: every thread's value through shared memory, each thread adds its group's
             scratch[t] = value
             cuda.syncthreads()
-            first = (t // group) * group
+            first = (t // uint64(group)) * uint64(group)
             total = float32(0.0)
             for w in range(group):
-                total += scratch[first + w]
+                total += scratch[first + uint64(w)]
         cuda.syncthreads()  # everyone has read scratch before the next reduction overwrites it
         return total
 
     @cuda.jit
     def kernel(x, weight, bias, eps, y, mean, rstd):
-        rows, features = x.shape
-        t = cuda.threadIdx.x
-        lane = t % group
-        r = cuda.blockIdx.x * rows_per_block + t // group
+        rows, features = uint64(x.shape[0]), uint64(x.shape[1])
+        t = uint64(cuda.threadIdx.x)
+        lane = t % uint64(group)
+        r = uint64(cuda.blockIdx.x) * uint64(rows_per_block) + t // uint64(group)
         live = r < rows  # a group past the last row still joins the block's barriers
+        full = features == uint64(held_features)
         scratch = cuda.shared.array(threads, float32)
         held = cuda.local.array(values_per_thread, float32)
+        for slot in range(values_per_thread):
+            held[slot] = float32(0.0)
+        if live and full:
+            for slot in range(values_per_thread):
+                held[slot] = x[r, lane + uint64(slot * group)]
+        elif live:
+            for slot in range(values_per_thread):
+                j = lane + uint64(slot * group)
+                if j < features:
+                    held[slot] = x[r, j]
         total = float32(0.0)
         for slot in range(values_per_thread):
-            j = lane + slot * group
-            value = float32(0.0)
-            if live and j < features:
-                value = x[r, j]
-            held[slot] = value
-            total += value
-        mu = row_sum(total, scratch) / float32(features)
+            total += held[slot]
+        mu = row_sum(total, scratch, t) / float32(features)
         squares = float32(0.0)
         for slot in range(values_per_thread):
-            if lane + slot * group < features:
+            if full or lane + uint64(slot * group) < features:
                 centred = held[slot] - mu
                 squares += centred * centred
-        inverse = float32(1.0) / math.sqrt(row_sum(squares, scratch) / float32(features) + eps)
-        if live:
+        inverse = float32(1.0) / math.sqrt(row_sum(squares, scratch, t) / float32(features) + eps)
+        if live and full:
             for slot in range(values_per_thread):
-                j = lane + slot * group
+                j = lane + uint64(slot * group)
+                y[r, j] = (held[slot] - mu) * inverse * weight[j] + bias[j]
+        elif live:
+            for slot in range(values_per_thread):
+                j = lane + uint64(slot * group)
                 if j < features:
                     y[r, j] = (held[slot] - mu) * inverse * weight[j] + bias[j]
-            if lane == 0:
-                mean[r] = mu
-                rstd[r] = inverse
+        if live and lane == 0:
+            mean[r] = mu
+            rstd[r] = inverse
 
     return kernel
 
