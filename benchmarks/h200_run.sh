@@ -13,10 +13,14 @@
 #   grade    python3 -m grader A --solutions --variant cuda, one results file per assignment, each under its own
 #            timeout (a timeout costs one assignment, not all): grade-1-A.json. GRADE_ONLY="A B" narrows it
 #   sweeps   python3 -m benchmarks.scan_sweep and benchmarks.dnn_sweep: the candidate kernel configurations
-#            against cupy.cumsum and torch, a table each (sweeps.log)
+#            against cupy.cumsum and torch, a table each (sweeps.log); SWEEPS="dnn" runs one of them, SWEEP_BUDGET_S their --budget
+#   ladder   python3 -m benchmarks.layernorm_ladder: layernorm from a copy up, one cost at a time (ladder.log)
+#   probe    python3 -m benchmarks.gpu_timing_probe: kernel-only calls by CUDA events, by the host's clock and
+#            through a grader worker, side by side (probe.log)
 #   regrade  every assignment graded twice more (grade-2-*.json, grade-3-*.json): three gradings in all of the
 #            reference against itself, whose time ratios must lie within 1.00 +/- 0.05; REGRADE_ROUNDS="3"
-#            runs only the third
+#            runs only the third; REGRADE_EXAMPLES (default 5) hypothesis cases a correctness task, REGRADE_CAP_S
+#            (default 90) seconds a grading
 #   pytest   python3 -m pytest -m gpu -q -x
 #   report   python3 -m benchmarks.h200_report (--quick when under 200 s are left; at most 150 s of
 #            measurements when regrade or pytest come after it, 220 s otherwise), rows saved as it goes
@@ -119,15 +123,26 @@ step_regrade() {
     local reserve=$1 round assignment
     for round in ${REGRADE_ROUNDS:-2 3}; do
         for assignment in "${GRADED_ASSIGNMENTS[@]}"; do
-            run regrade 90 "$reserve" python3 -m grader "$assignment" --solutions --variant cuda --examples 5 \
+            run regrade "${REGRADE_CAP_S:-90}" "$reserve" python3 -m grader "$assignment" --solutions --variant cuda \
+                --examples "${REGRADE_EXAMPLES:-5}" \
                 --json "$OUT/grade-$round-$assignment.json"
         done
     done
 }
 
 step_sweeps() {
-    run sweeps 150 "$1" python3 -m benchmarks.scan_sweep
-    run sweeps 180 "$1" python3 -m benchmarks.dnn_sweep
+    local sweep
+    for sweep in ${SWEEPS:-scan dnn}; do
+        run sweeps 180 "$1" python3 -m "benchmarks.${sweep}_sweep" ${SWEEP_BUDGET_S:+--budget "$SWEEP_BUDGET_S"}
+    done
+}
+
+step_ladder() {
+    run ladder 120 "$1" python3 -m benchmarks.layernorm_ladder
+}
+
+step_probe() {
+    run probe 150 "$1" python3 -m benchmarks.gpu_timing_probe
 }
 
 step_pytest() {
@@ -167,7 +182,7 @@ note "h200_run.sh: steps ${STEPS[*]}; deadline ${DEADLINE_S} s; $(date -u '+%Y-%
 for ((position = 0; position < ${#STEPS[@]}; position++)); do
     step=${STEPS[$position]}
     if ! declare -F "step_$step" >/dev/null; then
-        note "unknown step $step (choose from install check sweeps grade regrade pytest report table)"
+        note "unknown step $step (choose from install check sweeps ladder probe grade regrade pytest report table)"
         exit 2
     fi
     note "[$step] at $SECONDS s"
