@@ -287,24 +287,28 @@ class Grader:
 
         def set_up(side: SpeedSide, worker: Worker) -> None:
             with _naming(side.side):
+                worker.connect()
                 worker.request(
                     ("setup", hook_reference(task.inputs), task.params, _wire(side.contestant.prepare), shift),
                     task.time_limit_s,
                 )
 
         try:
-            # Processes start one after another (starting one is the grader's own bookkeeping), and each
-            # builds its inputs while the next starts, as this process builds its own copy (to verify the
-            # timed answer with): nothing is timed yet, so they share the cores.
-            setups = timing.Concurrently()
-            setups.add(functools.partial(task.inputs, **task.params))
+            # Every process is launched here, in this thread (a worker dies with the thread that started it),
+            # before any other thread runs; then all of them boot, load their modules and build their inputs
+            # at once, each waited on in a thread of its own, while this process builds its own copy (to verify
+            # the timed answer with): nothing is timed yet, so they share the cores.
             for side in sides:
                 workers[side.side] = []
                 for _ in range(side.processes):
                     worker = Worker(side.source, limits, side.worker_options)
                     workers[side.side].append(worker)
                     with _naming(side.side):
-                        worker.start()
+                        worker.launch()
+            setups = timing.Concurrently()
+            setups.add(functools.partial(task.inputs, **task.params))
+            for side in sides:
+                for worker in workers[side.side]:
                     setups.add(functools.partial(set_up, side, worker))
             host_inputs = setups.wait()[0]
             times = timing.interleaved(

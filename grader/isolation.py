@@ -46,6 +46,7 @@ import site
 import stat
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,8 @@ class Boundary:
     learner_cache: Path | None = None
     staged: dict = field(default_factory=dict)  # (submission root, assignment) -> its staged copy
     _counter: int = 0
+    # Held while the fields above change: a speed task's workers are set up from several threads at once.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def privileged(self) -> bool:
@@ -101,8 +104,9 @@ class Boundary:
 
     def new_worker_dir(self, uid: int | None, gid: int | None) -> Path:
         """A directory only this worker (and the grader) may use: its socket, TMPDIR and HOME."""
-        self._counter += 1
-        path = self.run_dir / f"w{self._counter}"
+        with self._lock:
+            self._counter += 1
+            path = self.run_dir / f"w{self._counter}"
         path.mkdir(mode=0o700)
         (path / "tmp").mkdir(mode=0o700)
         if uid is not None:
@@ -111,13 +115,16 @@ class Boundary:
         return path
 
     def new_learner_uid(self) -> int:
+        """A uid no process uses and no worker of this run was given, recorded (for the sweep) before it is
+        handed out."""
         taken = _uids_in_use()
-        while True:
-            uid = LEARNER_UIDS.start + secrets.randbelow(len(LEARNER_UIDS))
-            if uid not in taken and uid not in self.learner_uids:
-                self.learner_uids.append(uid)
-                _write_record(self)
-                return uid
+        with self._lock:
+            while True:
+                uid = LEARNER_UIDS.start + secrets.randbelow(len(LEARNER_UIDS))
+                if uid not in taken and uid not in self.learner_uids:
+                    self.learner_uids.append(uid)
+                    _write_record(self)
+                    return uid
 
     def wrap(self, command: list[str], worker_dir: Path, cwd: str, hide: list[Path], writable: list[Path]) -> list[str]:
         """``command`` run under bwrap (namespaces mode), with ``hide`` behind empty directories and only
@@ -174,20 +181,23 @@ class Boundary:
 
 
 _BOUNDARY: Boundary | None = None
+_SETTING_UP = threading.Lock()
 
 
 def boundary(announce=lambda line: print(line, file=sys.stderr, flush=True)) -> Boundary:
     """This run's boundary, set up on first use (which prints its one line through ``announce``)."""
     global _BOUNDARY
-    if _BOUNDARY is None:
-        become_subreaper()
-        end_leftovers(announce)
-        _BOUNDARY = _set_up()
-        _write_record(_BOUNDARY)
-        announce(f"parlab sandbox: {_BOUNDARY.summary}")
-        import atexit
+    with _SETTING_UP:
+        if _BOUNDARY is None:
+            become_subreaper()
+            end_leftovers(announce)
+            made = _set_up()
+            _write_record(made)
+            announce(f"parlab sandbox: {made.summary}")
+            import atexit
 
-        atexit.register(_BOUNDARY.close)
+            atexit.register(made.close)
+            _BOUNDARY = made
     return _BOUNDARY
 
 
@@ -558,7 +568,9 @@ def sweep_marked() -> None:
     if _BOUNDARY is None:
         return
     marker = f"{settings.CHILD_SANDBOX_TOKEN.name}={_BOUNDARY.token}".encode()
-    for pid in _children() - sandbox.LIVE_WORKERS:
+    with sandbox.LIVE_WORKERS_LOCK:  # a worker forked meanwhile (another thread) is in neither set
+        strays = _children() - sandbox.LIVE_WORKERS
+    for pid in strays:
         try:
             with open(f"/proc/{pid}/environ", "rb") as environ:
                 if marker not in environ.read().split(b"\0"):
@@ -678,11 +690,18 @@ def defer_stops() -> None:
 def stage_submission(made: Boundary, source_root: Path, assignment: str) -> Path:
     """A root-owned copy of ``source_root/assignment`` (regular files, at most STAGED_BYTES_LIMIT) that the
     learner's uids may read but not change; the original may sit where they cannot reach (a 0700 directory).
-    Returns the copy's root (laid out like ``source_root``); staged once per run."""
+    Returns the copy's root (laid out like ``source_root``); staged once per run (the first of several workers
+    asking at once stages it, the others wait for it)."""
     key = (str(source_root), assignment)
-    if key in made.staged:
+    with made._lock:
+        if key not in made.staged:
+            made.staged[key] = _stage(made, source_root, assignment, len(made.staged))
         return made.staged[key]
-    target_root = made.run_dir / "submission" / str(len(made.staged))
+
+
+def _stage(made: Boundary, source_root: Path, assignment: str, index: int) -> Path:
+    """The copy of :func:`stage_submission`, made under the run's directory as its ``index``-th staged copy."""
+    target_root = made.run_dir / "submission" / str(index)
     target = target_root / assignment
     target.mkdir(parents=True)
     for where in (made.run_dir / "submission", target_root, target):
@@ -702,5 +721,4 @@ def stage_submission(made: Boundary, source_root: Path, assignment: str) -> Path
             (target / relative).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
             shutil.copyfile(path, target / relative)
             os.chmod(target / relative, 0o644)
-    made.staged[key] = target_root
     return target_root

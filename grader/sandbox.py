@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ SHOWN_LINE_CHARS = 160
 SUSPICIOUS_REPEAT_SPEEDUP = 10.0
 SUSPICION_MIN_SINGLE_S = 0.005  # below this, request overhead blurs one call's time: no verdict
 LIVE_WORKERS: set[int] = set()  # process ids of the workers now running (their process groups too)
+LIVE_WORKERS_LOCK = threading.Lock()  # held from a worker's fork until its pid is in LIVE_WORKERS
 _PROTECTED_PATHS: set[str] = set()
 
 
@@ -122,7 +124,7 @@ class Limits:
 @dataclass
 class WorkerOptions:
     simulate_cuda: bool = False
-    pin_cpu: int | None = None  # run on this one core (SIMD variants and serial baselines)
+    pin_cpu: int | None = None  # the one core its timed calls run on (SIMD variants, serial baselines): see pin
     ranks: int = 0  # > 0: launch under mpiexec -n ranks
     env: dict = field(default_factory=dict)
 
@@ -176,6 +178,11 @@ class Worker:
         self._single_call_s: dict[str, float] = {}  # function -> fastest single timed call (see _watch)
         self._tmp = tempfile.TemporaryDirectory(prefix="parlab-")  # the grader's own: the output log
         self._log_path = Path(self._tmp.name) / "output.txt"
+        # Between launch and connect: the socket the process will connect to, by when, and the root its
+        # module is loaded from (the source's, or the staged copy of it).
+        self._listener: socket.socket | None = None
+        self._start_deadline = 0.0
+        self._load_root = source.root
 
     # -- lifetime -----------------------------------------------------------------------------------------
     def __enter__(self) -> Worker:
@@ -190,6 +197,15 @@ class Worker:
         return self.source.role is Role.LEARNER
 
     def start(self) -> None:
+        """Start the worker and wait until its module is loaded: :meth:`launch`, then :meth:`connect`."""
+        self.launch()
+        self.connect()
+
+    def launch(self) -> None:
+        """Start the worker's process and return at once (milliseconds: the grader's own bookkeeping, then a
+        fork); :meth:`connect` waits for it. Thread-safe, but call it from a thread that outlives the worker
+        (the main thread): the parent-death signal that ends a worker with the grader fires when the thread
+        that started it ends."""
         if self.source.kind == "file" and not self.source.path.is_file():
             raise WorkerFailure(f"missing file: {_display(self.source.path)}")
         memory_cap = settings.MEMORY_LIMIT_MB.read()
@@ -204,39 +220,52 @@ class Worker:
                 (made.new_learner_uid(), made.learner_gid) if self.learner else (made.trusted_uid, made.trusted_uid)
             )
         worker_dir = made.new_worker_dir(self.uid, gid)
-        root = self.source.root
         if self.source.kind == "file" and self.learner and made.privileged:
-            root = str(isolation.stage_submission(made, Path(self.source.root), self.source.assignment))
+            self._load_root = str(isolation.stage_submission(made, Path(self.source.root), self.source.assignment))
         address = str(worker_dir / "socket")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(address)
-        if self.uid is not None:
-            os.chown(address, self.uid, -1 if gid is None else gid)
-        listener.listen(4)
-        listener.settimeout(0.2)  # short, so that a child that dies while starting is noticed at once
-        command = [sys.executable, "-m", "grader.sandbox_child", address]
-        launcher = machine.mpi_launcher()
-        if self.options.ranks and launcher:
-            command = [launcher, "-n", str(self.options.ranks), *command]
-        cache = self._cache_dir(made)
-        hide = [SOLUTIONS] if self.learner else []
-        # As root the worker starts in its own directory (the grader's may be one it cannot reach); messages
-        # still show paths relative to where the grader was started (PARLAB_SHOWN_CWD).
-        cwd = str(worker_dir) if made.privileged else os.getcwd()
-        command = made.wrap(command, worker_dir, cwd, hide, [cache] if made.privileged else [])
-        self._log = open(self._log_path, "wb")
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=self._environment(made, worker_dir, cache, gid),
-            cwd=cwd,
-            start_new_session=True,
-            preexec_fn=isolation.die_with_parent,
-        )
-        LIVE_WORKERS.add(self.process.pid)
-        deadline = time.monotonic() + settings.WORKER_START_TIME_LIMIT_S
+        try:
+            listener.bind(address)
+            if self.uid is not None:
+                os.chown(address, self.uid, -1 if gid is None else gid)
+            listener.listen(4)
+            listener.settimeout(0.2)  # short, so that a child that dies while starting is noticed at once
+            command = [sys.executable, "-m", "grader.sandbox_child", address]
+            launcher = machine.mpi_launcher()
+            if self.options.ranks and launcher:
+                command = [launcher, "-n", str(self.options.ranks), *command]
+            cache = self._cache_dir(made)
+            hide = [SOLUTIONS] if self.learner else []
+            # As root the worker starts in its own directory (the grader's may be one it cannot reach); messages
+            # still show paths relative to where the grader was started (PARLAB_SHOWN_CWD).
+            cwd = str(worker_dir) if made.privileged else os.getcwd()
+            command = made.wrap(command, worker_dir, cwd, hide, [cache] if made.privileged else [])
+            self._log = open(self._log_path, "wb")
+            with LIVE_WORKERS_LOCK:  # a sweep (isolation.sweep_marked) must not take it for a stray process
+                self.process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._log,
+                    stderr=subprocess.STDOUT,
+                    env=self._environment(made, worker_dir, cache, gid),
+                    cwd=cwd,
+                    start_new_session=True,
+                    preexec_fn=isolation.die_with_parent,
+                )
+                LIVE_WORKERS.add(self.process.pid)
+        except BaseException:
+            listener.close()
+            raise
+        self._listener = listener
+        self._start_deadline = time.monotonic() + settings.WORKER_START_TIME_LIMIT_S
+
+    def connect(self) -> None:
+        """Wait for the process :meth:`launch` started to connect, and have it load its module (about a second:
+        the interpreter, numpy, numba, the module's import). Workers of one task connect each in a thread of
+        its own, so that they boot at once."""
+        listener = self._listener
+        if listener is None or self.process is None:
+            raise WorkerFailure("the worker was not launched")
         try:
             while True:
                 try:
@@ -244,7 +273,7 @@ class Worker:
                 except TimeoutError:
                     if self.process.poll() is not None:
                         self._fail(self._death_reason())
-                    if time.monotonic() > deadline:
+                    if time.monotonic() > self._start_deadline:
                         self._kill()
                         self._fail(f"did not start within {settings.WORKER_START_TIME_LIMIT_S:.0f} s")
                     continue
@@ -253,6 +282,7 @@ class Worker:
                 sock.close()  # another process (another worker's code) knocking: not ours to talk to
         finally:
             listener.close()
+            self._listener = None
         sock.setblocking(True)
         self.sock = sock
         self.request(
@@ -260,7 +290,7 @@ class Worker:
                 "load",
                 {
                     "kind": self.source.kind,
-                    "root": root,
+                    "root": self._load_root,
                     "shown_root": self.source.root,
                     "assignment": self.source.assignment,
                     "variant": self.source.variant,
@@ -271,6 +301,14 @@ class Worker:
             ),
             time_limit=settings.WORKER_START_TIME_LIMIT_S,
         )
+
+    def pin(self) -> None:
+        """Confine the worker, every thread of it, to its one core (``options.pin_cpu``; nothing if it has
+        none). Sent after its untimed warm-up, before its timed calls (grader/timing.py): the lesson of the
+        SIMD variant, and the serial baseline, is one core for the timed calls, while importing and compiling
+        may use them all."""
+        if self.options.pin_cpu is not None:
+            self.request(("pin",))
 
     def _is_ours(self, sock: socket.socket) -> bool:
         """The peer is this worker's own process (or, under MPI, one its launcher started), as its uid."""
@@ -331,6 +369,9 @@ class Worker:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
+        if self._listener:  # launched, never connected (another worker of its task failed first, or a stop)
+            self._listener.close()
+            self._listener = None
         if self.sock:
             self.sock.close()
             self.sock = None

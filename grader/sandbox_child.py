@@ -8,6 +8,8 @@ variants). It connects back over a Unix socket and serves requests until told to
     ("setup", inputs, params, prepare, shift)  build the benchmark's input sets here (trusted maker), keep them
     ("run", function, repeats, kwargs, first)  call it ``repeats`` times, rotating through the input sets from
                                           set ``first`` (the parent times this)
+    ("pin",)                              confine every thread to the one core PARLAB_PIN_CPU names (after
+                                          the warm-up, before the timed calls)
     ("collect", collect)                  -> the last timed output, as a host array
     ("inspect", inspector)                -> (ok, message) read off the compiled module
     ("exit",)
@@ -198,6 +200,7 @@ class Child:
         self.shown_cwd: str = settings.CHILD_SHOWN_CWD.read() or os.getcwd()  # paths are shown relative to it
         self.memory_limit_bytes: int = settings.CHILD_MEMORY_LIMIT.read()  # 0: none
         self.full_tracebacks: bool = settings.TRACEBACK.read()
+        self.pin_cpu: int | None = settings.CHILD_PIN_CPU.read()  # the core of the timed calls (see do_pin)
         os.register_at_fork(after_in_parent=self._count_fork)
 
     def _count_fork(self) -> None:
@@ -318,6 +321,18 @@ class Child:
             self.bench_args = sets[(first + call) % len(sets)]
             self.bench_output = target(*self.bench_args, **kwargs)
         _synchronize_gpu()
+        return ("ok",)
+
+    def do_pin(self):
+        """Every thread of this process on the core ``pin_cpu``, threads started later too (they inherit it):
+        the timed calls of a one-core worker run there, after a warm-up (imports, compilation) on all cores."""
+        if self.pin_cpu is None or not hasattr(os, "sched_setaffinity"):
+            raise Refused("this worker has no core to be pinned to")
+        for thread in os.listdir("/proc/self/task"):
+            try:
+                os.sched_setaffinity(int(thread), {self.pin_cpu})
+            except ProcessLookupError:
+                continue  # the thread ended meanwhile
         return ("ok",)
 
     def do_collect(self, collect: str | None):
@@ -520,9 +535,6 @@ def main(address: str) -> None:
     if comm is None or comm.Get_rank() == 0:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.connect(address)
-    cpu = settings.CHILD_PIN_CPU.read()
-    if cpu is not None and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {cpu})
     _limit_resources()
     simulator.quicken()
     Child(connection, comm).serve()

@@ -9,7 +9,8 @@ result faster than this machine's memory can deliver (:func:`memory_bandwidth`, 
 by the grader.
 
 1. warm-up: one call in each process (JIT compilation, caches, GPU context), not timed, so the processes
-   warm up all at once (:class:`Concurrently`);
+   warm up all at once (:class:`Concurrently`), on every core; then each one-core process (the SIMD variant,
+   the serial baseline) is pinned to its core (:meth:`Worker.pin`) for all the calls that follow;
 2. calibration: a round (below) of one call a request; from each contestant's fastest, the repeats per
    request so that one request takes >= MIN_CHUNK_S (timer resolution and the ~0.1 ms cost of a request then
    vanish); the learner and the reference repeat the same number of times. Where that is one call for every
@@ -146,6 +147,8 @@ def interleaved(
     for _, (worker, function, kwargs) in processes:
         warm_up.add(functools.partial(_timed, worker, function, 1, kwargs, time_limit))
     warm_up.wait()
+    for _, (worker, _, _) in processes:
+        worker.pin()
     started = time.perf_counter()
     single = timed_round(0, dict.fromkeys(contestants, 1))  # calibration: one call a request
     repeats = {name: _repeats(seconds) for name, seconds in single.items()}

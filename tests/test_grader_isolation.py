@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -343,3 +344,49 @@ def test_remembered_answers_do_not_buy_speed(tmp_path):
     result = grader.run_task(benchmark)
     assert result.points == 0, result.message
     assert re.search(r"timing refused: .*(GB/s claimed|answered from a cache)", result.message), result.message
+
+
+WHERE_PROBE = """
+import os
+import tempfile
+
+
+def where():
+    return os.getuid(), tempfile.gettempdir(), os.path.dirname(os.path.realpath(__file__))
+"""
+
+
+def test_workers_started_at_once_each_get_a_directory_and_a_uid_of_their_own(tmp_path):
+    """Eight learner workers, each started, asked where it runs and closed in a thread of its own, all at
+    once (the thread switch made as frequent as it goes, so that unguarded bookkeeping would interleave):
+    eight private directories, and as root eight uids, none of them the grader's, and one staged copy of the
+    submission that all of them read."""
+    from grader.sandbox import Limits, Source, Worker
+
+    (tmp_path / "saxpy").mkdir()
+    (tmp_path / "saxpy" / "threaded.py").write_text(WHERE_PROBE)
+    source = Source.learner(tmp_path, "saxpy", "threaded", ("where",))
+    count = 8
+    ready = threading.Barrier(count, timeout=60)
+
+    def start_and_ask() -> tuple:
+        worker = Worker(source, Limits(call_time_s=60))
+        ready.wait()
+        try:
+            worker.start()
+            return worker.call("where", (), {})[0]
+        finally:
+            worker.close()
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            answers = list(pool.map(lambda _: start_and_ask(), range(count)))
+    finally:
+        sys.setswitchinterval(previous)
+    uids, directories, staged = zip(*answers, strict=True)
+    assert len(set(directories)) == count, directories
+    if AS_ROOT:
+        assert len(set(uids)) == count and os.geteuid() not in uids, uids
+        assert len(set(staged)) == 1 and not staged[0].startswith(str(tmp_path)), staged
