@@ -15,6 +15,10 @@ inputs and device staging:
 * ``wall``: the host's clock around the R calls and a synchronize, in this process (``do_run``'s loop);
 * ``worker``: the same request through a grader worker process (``grader.sandbox.Worker``), parent-clocked:
   what the grader reports;
+* ``1+1`` and ``3+3``: the grader's own rounds (``grader.timing.interleaved``) over two sides of one and of
+  three worker processes each (a speed task times each scored side in PROCESSES_PER_SIDE = 3), the median of
+  the rounds for the first side: whether processes that are merely alive, each with its CUDA context and two
+  input sets on the GPU, slow a worker's kernels down;
 * the three in-process rows again with the worker's audit hook installed (``_Guard``), in case the hook is
   what a worker pays for.
 
@@ -150,6 +154,33 @@ def _through_worker(case: Case, repeats: int) -> float:
     return statistics.median(times)
 
 
+def _interleaved(case: Case, per_side: int) -> float:
+    """Microseconds a call of the first side, the median of the grader's rounds over two sides of
+    ``per_side`` worker processes each, all set up and warm (grader/timing.py, as a speed task runs them)."""
+    from grader import grading, timing
+    from grader.sandbox import Limits, Source, Worker
+
+    source = Source.learner(ROOT / "solutions", case.assignment, "cuda")
+    if case.module.startswith("grader."):
+        source = Source.trusted(case.module)
+    limits = Limits(call_time_s=120.0, memory_bytes=0)
+    workers = [Worker(source, limits, grading.worker_options_for("cuda")) for _ in range(2 * per_side)]
+    try:
+        for worker in workers:
+            worker.start()
+            worker.request(("setup", case.inputs, case.params, case.prepare, 1), 120.0)
+        sides = {"first": workers[:per_side], "second": workers[per_side:]}
+        times = timing.interleaved(
+            {name: [(worker, case.function, {}) for worker in group] for name, group in sides.items()},
+            rounds=ROUNDS,
+            time_limit=120.0,
+        )
+    finally:
+        for worker in workers:
+            worker.close()
+    return statistics.median(times["first"]) * 1e6
+
+
 def _install_guard() -> None:
     """The audit hook a worker runs under (grader/sandbox_child.py), here in this process."""
     from grader import sandbox_child
@@ -168,6 +199,8 @@ def main() -> int:
         try:
             figures = _in_process(case, args.small)
             figures["worker"] = _through_worker(case, int(figures["repeats"]))
+            figures["1+1"] = _interleaved(case, 1)
+            figures["3+3"] = _interleaved(case, 3)
         except Exception as error:  # noqa: BLE001 -- one failed row must not cost the others
             print(f"{case.label}: {type(error).__name__}: {error}", flush=True)
             continue
@@ -180,13 +213,11 @@ def main() -> int:
         except Exception as error:  # noqa: BLE001
             print(f"{case.label} (audit hook): {type(error).__name__}: {error}", flush=True)
     print(f"\nus a call, median of {ROUNDS} requests of R calls (load {load:.1f} -> {os.getloadavg()[0]:.1f})")
-    print(f"{'contestant':<32}{'R':>6}{'events':>10}{'issue':>10}{'wall':>10}{'worker':>10}")
+    columns = ("events", "issue", "wall", "worker", "1+1", "3+3")
+    print(f"{'contestant':<32}{'R':>6}" + "".join(f"{column:>10}" for column in columns))
     for label, figures in rows:
-        worker = f"{figures['worker']:>10.1f}" if "worker" in figures else f"{'-':>10}"
-        print(
-            f"{label:<32}{int(figures['repeats']):>6}{figures['events']:>10.1f}{figures['issue']:>10.1f}"
-            f"{figures['wall']:>10.1f}{worker}"
-        )
+        cells = "".join(f"{figures[c]:>10.1f}" if c in figures else f"{'-':>10}" for c in columns)
+        print(f"{label:<32}{int(figures['repeats']):>6}{cells}")
     return 0
 
 
