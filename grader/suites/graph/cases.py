@@ -144,8 +144,10 @@ def vertex_counts(profile: Profile, smallest: int):
 def dampings(profile: Profile):
     """Damping in [0, 0.99]: 0 (the answer is uniform), small, the default, close to 1 (slow to converge:
     about ln(tol) / ln(d) iterations, 2,300 at d = 0.99, tol = 1e-10). On the simulator at most 0.6, where an
-    iteration is two kernel launches (~0.1 s each); its edge cases hold 0.85 and 0.99 on graphs that converge
-    fast."""
+    iteration is two kernel launches (~0.1 s each): F is a d-contraction in L1, so the change in iteration k
+    is at most 2 d^(k-1), and with tol >= 1e-6 no graph takes more than 30 iterations (27 the most among every
+    kind, 0..16 vertices; the reference's slowest, a 15-vertex grid, 3.6 s at load 7 on 2 cores, against the
+    60 s call limit); its edge cases hold 0.85 and 0.99 on graphs that converge fast."""
     top = 0.6 if profile.simulated else 0.99
     return st.one_of(st.sampled_from([d for d in (0.0, 0.05, 0.5, DAMPING, 0.99) if d <= top]), st.floats(0.0, top))
 
