@@ -15,16 +15,19 @@ interval -> 0.1 ms:
 
 Shorter still (10 us) is slower again: the threads then spend their time handing the GIL round.
 
-**Shared arrays.** The simulator gives the threads of a launch one array per ``cuda.shared.array`` call site
-(file and line) by looking the site up in a dict and, when it is missing, creating the array and inserting it
+**Shared arrays.** The simulator gives the threads of a launch one array per ``cuda.shared.array`` call site (file
+and line) by looking the site up in a dict and, when it is missing, creating the array and inserting it
 (kernelapi.py, ``FakeCUDAShared.array``). Look-up and insert are two steps: a thread switch between them, in the
-first thread to reach the site, lets another thread look up, miss too and create an array of its own. One of
-the two then reads and writes memory no other thread sees, for the launch's first block (later blocks find the
-site inserted): the scan reference once returned 4 wrong elements of 513 (one thread's outputs, offset by an
-uninitialised tile prefix). With more frequent switches this happens more often: a kernel of 128 threads
-declaring four shared arrays, under load, had a thread on an array of its own in 5 launches of 2,000 at the
-0.1 ms interval. ``_atomic_shared_array`` inserts with ``dict.setdefault``, a single step under the GIL, so the
-first insert wins and every thread gets that array; it also names the site from the caller's frame instead of
+first thread to reach the site, lets another thread look up, miss too and create an array of its own. One of the
+two then reads and writes memory no other thread sees, uninitialised, for the launch's first block (later blocks
+find the site inserted). In gradings, the scan reference returned 4 wrong elements of 513 (one thread's outputs,
+offset by garbage for the tile's prefix), and PageRank's one-vertex case (d = 0.99, tol 1e-10) ran past the 60 s
+call limit: a split there starts it from a garbage score (~1e240 when forced), which takes ~57,000 iterations to
+decay. Such switches come with the switch interval: a block of 32 threads declaring the scan's four shared arrays,
+60 frames deep as in a grading worker, on the 2-core machine at load ~11, had a thread on an array of its own in 17
+launches of 8,000 at 0.1 ms and in 0 of 3,000 at 5 ms; 128 threads, in 5 of 2,000 at 0.1 ms.
+``_atomic_shared_array`` inserts with ``dict.setdefault``, one step under the GIL, so the first insert wins and
+every thread gets that array (0 of 8,000 at 0.1 ms); it also names the site from the caller's frame instead of
 ``traceback.extract_stack`` (which stats every file on the stack, 25-120 us a call).
 """
 
