@@ -118,44 +118,64 @@ def _row_blocks(seq: int):
     return [(start, min(start + ROW_BLOCK, seq)) for start in range(0, seq, ROW_BLOCK)]
 
 
-def softmax_weights(q, k, causal, first_row: int = 0):
-    """Attention weights of one head for the queries q (rows first_row, first_row + 1, ... of the sequence)
-    against all keys k, float64[len(q), len(k)]: each row sums to 1 over the keys it may see."""
+def _scores(q, k, causal, first_row: int):
+    """Scaled scores of queries q (rows first_row, ... of the sequence) against keys k, -inf where masked."""
     scores = q @ k.T / np.sqrt(q.shape[-1])
     if causal:
         rows = np.arange(first_row, first_row + q.shape[0])[:, None]
         scores = np.where(np.arange(k.shape[0])[None, :] <= rows, scores, -np.inf)
+    return scores
+
+
+def _softmax(scores):
     weights = np.exp(scores - scores.max(axis=1, keepdims=True))
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def attention(q, k, v, causal):
-    """softmax(q k^T / sqrt(dim)) v per head, float64[heads, seq, dim]."""
-    q, k, v = _f64(q, k, v)
-    out = np.empty_like(q)
-    for h in range(q.shape[0]):
-        for start, stop in _row_blocks(q.shape[1]):
-            out[h, start:stop] = softmax_weights(q[h, start:stop], k[h], causal, start) @ v[h]
-    return out
+def softmax_weights(q, k, causal, first_row: int = 0):
+    """Attention weights of one head for the queries q (rows first_row, first_row + 1, ... of the sequence)
+    against all keys k, float64[len(q), len(k)]: each row sums to 1 over the keys it may see."""
+    return _softmax(_scores(q, k, causal, first_row))
 
 
-def attention_tolerance(q, k, v, causal):
+def attention_with_tolerance(q, k, v, causal):
+    """(softmax(q k^T / sqrt(dim)) v per head, the bound on a float32 answer's error), float64[heads, seq, dim]
+    each, from one pass over the scores.
+
+    Cost: per head and block of ROW_BLOCK queries, three matrix products over the keys the block may see (with
+    the causal mask, those up to its last query: about half the keys on average), O(heads seq^2 dim) in all."""
     q, k, v = _f64(q, k, v)
     u = UNIT_ROUNDOFF
-    dim, seq = q.shape[-1], q.shape[-2]
-    bound = np.empty_like(q)
-    for h in range(q.shape[0]):
+    heads, seq, dim = q.shape
+    out, bound = np.empty_like(q), np.empty_like(q)
+    for h in range(heads):
         for start, stop in _row_blocks(seq):
-            block = q[h, start:stop]
-            weights = softmax_weights(block, k[h], causal, start)
-            magnitude = np.abs(block) @ np.abs(k[h]).T / np.sqrt(dim)
-            score_error = _sum_error(dim) * magnitude + 4 * u * np.abs(block @ k[h].T / np.sqrt(dim))
+            seen = stop if causal else seq  # keys past the block's last query have weight 0 for all of it
+            block, keys = q[h, start:stop], k[h, :seen]
+            scores = _scores(block, keys, causal, start)
+            weights = _softmax(scores)
+            # Each score errs by at most the dot product's n u times its terms' magnitudes, plus a few u of
+            # itself; only keys of positive weight matter (a masked score is -inf).
+            magnitude = np.abs(block) @ np.abs(keys).T / np.sqrt(dim)
+            score_error = _sum_error(dim) * magnitude + 4 * u * np.abs(scores)
             worst = np.where(weights > 0, score_error, 0.0).max(axis=1, keepdims=True)
             # Each weight changes by a factor within exp(+-2E) (numerator and normaliser); the exponentials and
             # an online softmax's rescalings add a few u each, the two sums over keys n u each.
             relative = np.expm1(2 * worst) + 2 * _sum_error(seq) + 8 * u
-            bound[h, start:stop] = relative * (weights @ np.abs(v[h]))
-    return SAFETY * bound + TINY
+            mixed = weights @ np.concatenate([v[h, :seen], np.abs(v[h, :seen])], axis=1)
+            out[h, start:stop] = mixed[:, :dim]
+            bound[h, start:stop] = relative * mixed[:, dim:]
+    return out, SAFETY * bound + TINY
+
+
+def attention(q, k, v, causal):
+    """softmax(q k^T / sqrt(dim)) v per head, float64[heads, seq, dim] (see attention_with_tolerance)."""
+    return attention_with_tolerance(q, k, v, causal)[0]
+
+
+def attention_tolerance(q, k, v, causal):
+    """The bound on a float32 attention's error, float64[heads, seq, dim] (see attention_with_tolerance)."""
+    return attention_with_tolerance(q, k, v, causal)[1]
 
 
 # -- conv2d ----------------------------------------------------------------------------------------------------
