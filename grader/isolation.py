@@ -330,13 +330,13 @@ def _trusted_cache(made: Boundary, trusted_uid: int) -> Path:
         if cache.stat().st_uid != trusted_uid:
             for path in [cache, *cache.rglob("*")]:
                 os.chown(path, trusted_uid, trusted_uid, follow_symlinks=False)
-        os.chmod(cache, 0o755)
+        os.chmod(cache, 0o711)  # others may pass through (_reachable_by_others), not list which functions it holds
         if made.bwrap or _reachable_by_others(cache):
             return cache
     except OSError:
         pass
     cache = made.run_dir / "trusted-cache"
-    cache.mkdir(exist_ok=True)
+    cache.mkdir(mode=0o711, exist_ok=True)
     os.chown(cache, trusted_uid, trusted_uid)
     return cache
 

@@ -20,6 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.grader
@@ -390,3 +391,32 @@ def test_workers_started_at_once_each_get_a_directory_and_a_uid_of_their_own(tmp
     if AS_ROOT:
         assert len(set(uids)) == count and os.geteuid() not in uids, uids
         assert len(set(staged)) == 1 and not staged[0].startswith(str(tmp_path)), staged
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the OS boundary needs root (instructors/README.md, threat model)")
+def test_a_submission_can_neither_list_nor_read_the_references_numba_cache(tmp_path):
+    """The reference's worker compiles (or loads) its saxpy kernel into the trusted cache, so that its entries
+    exist; then read_reference_cache, as learner code, tries to list that cache and the reference's entries in
+    it: both refused."""
+    from grader import isolation
+    from grader.sandbox import Limits, Source, Worker, WorkerFailure
+
+    x = np.arange(64, dtype=np.float32)
+    reference = Source.learner(ROOT / "solutions", "saxpy", "threaded", ("saxpy",))
+    with Worker(reference, Limits(call_time_s=60)) as worker:
+        assert reference.role is isolation.Role.TRUSTED
+        worker.call("saxpy", (np.float32(2), x, x), {"num_threads": 2})
+    entries = [path for path in isolation.boundary().trusted_cache.glob("saxpy_*/threaded.*") if path.is_file()]
+    assert entries, "the reference's kernel is not in the trusted cache"
+    (tmp_path / "saxpy").mkdir()
+    shutil.copy(PLANTED / "read_reference_cache" / "saxpy" / "threaded.py", tmp_path / "saxpy" / "threaded.py")
+    with Worker(Source.learner(tmp_path, "saxpy", "threaded", ("saxpy",)), Limits(call_time_s=60)) as worker:
+        with pytest.raises(WorkerFailure) as refused:
+            worker.call("saxpy", (np.float32(2), x, x), {"num_threads": 2})
+    message = str(refused.value)
+    assert re.search(
+        r"could not read the reference's numba cache: listing it: Permission denied; "
+        r"its saxpy entries: Permission denied",
+        message,
+    ), message
+    assert "listed" not in message, message
