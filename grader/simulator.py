@@ -64,6 +64,7 @@ def quicken() -> None:
 
 
 def _install(kernel_api) -> None:
+    """Put ``_atomic_shared_array`` in place of numba's ``FakeCUDAShared.array``, once."""
     shared = kernel_api.FakeCUDAShared
     if not hasattr(shared.array, "__wrapped__"):
         shared.array = _atomic_shared_array(shared.array, kernel_api)
