@@ -319,7 +319,6 @@ class Grader:
                 rounds=task.rounds,
                 time_limit=task.time_limit_s,
                 informative=frozenset(side.side for side in sides if not side.scored),
-                lead_in=task.needs_gpu,
             )
             learner = workers[Side.LEARNER][0]
             output = learner.request(("collect", _wire(task.learner.collect)), task.time_limit_s)[0]

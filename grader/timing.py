@@ -16,8 +16,7 @@ by the grader.
    vanish); the learner and the reference repeat the same number of times. Where that is one call for every
    contestant, the calibration was timed exactly as a round is, and counts as the first;
 3. rounds: in each round every process is timed once, in an order that rotates from round to round, so no
-   contestant always runs on a cold (or hot) machine (on a GPU, each timed request follows one untimed call in
-   its process: see ``interleaved``'s ``lead_in``). A round keeps each contestant's fastest timing. The
+   contestant always runs on a cold (or hot) machine. A round keeps each contestant's fastest timing. The
    rounds stop at the benchmark's count (7: their median is what scores), or earlier, once MIN_ROUNDS are
    done, when one more would take the rounds past ROUNDS_BUDGET_S: the stop reads the clock, never the ratios,
    so it favours no contestant. A contestant that feeds no score (the serial baseline, when the reference is
@@ -125,19 +124,12 @@ def interleaved(
     time_limit: float,
     informative: frozenset[str] = frozenset(),
     budget_s: float = ROUNDS_BUDGET_S,
-    lead_in: bool = False,
 ) -> dict[str, list[float]]:
     """Seconds per call for each contestant in each round (up to ``rounds`` rounds; fewer, but at least
     MIN_ROUNDS, when they would run past ``budget_s``). ``contestants``: name -> its processes, each
     (worker, function, kwargs) with the worker already set up with its inputs. Contestants named in
     ``informative`` feed no score (the serial baseline, when the reference is measured): give them one
-    process, as their calls may take seconds; they are timed in the first INFORMATIVE_ROUNDS rounds.
-
-    ``lead_in`` (GPU benchmarks): before each timed request, one untimed call in the same process, on the
-    other input set. A process's first kernels after another process has used the GPU run slower (measured
-    on an H200 by benchmarks/gpu_timing_probe.py, grader-style rounds over two worker processes against one
-    process timed alone: SAXPY at 2^27 439 against 400 us a call, layernorm at 65536 x 1024 185 against 151
-    us, about 4 ms a chunk), a cost of sharing the GPU between processes, not of the kernel."""
+    process, as their calls may take seconds; they are timed in the first INFORMATIVE_ROUNDS rounds."""
     processes = [(name, process) for name, group in contestants.items() for process in group]
 
     def timed_round(index: int, repeats: dict[str, int]) -> dict[str, float]:
@@ -147,8 +139,6 @@ def interleaved(
         best: dict[str, float] = {}
         for name, (worker, function, kwargs) in processes[shift:] + processes[:shift]:
             if name not in informative or index < INFORMATIVE_ROUNDS:
-                if lead_in:  # the set before this chunk's first, so that consecutive calls still alternate
-                    _timed(worker, function, 1, kwargs, time_limit, first=(index - 1) % INPUT_SETS)
                 seconds = _timed(worker, function, repeats[name], kwargs, time_limit, first=index % INPUT_SETS)
                 best[name] = min(best.get(name, math.inf), seconds)
         return best

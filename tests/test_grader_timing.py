@@ -13,7 +13,6 @@ import pytest
 
 from grader import timing
 from grader.sandbox import Limits, Source, Worker, WorkerOptions
-from grader.sandbox_child import INPUT_SETS
 
 pytestmark = pytest.mark.grader
 
@@ -99,31 +98,6 @@ def test_scored_contestants_repeat_their_calls_equally_often():
     timing.interleaved(_contestants(log, {"reference": 3, "learner": 3}), rounds=3, time_limit=60)
     timed = [repeats for name, _, repeats in _runs(log)[6 + 6 :]]  # after the warm-ups and the calibration calls
     assert len(set(timed)) == 1 and timed[0] == timing.MAX_REPEATS  # instant calls: the most repeats
-
-
-class SetRecorder(Recorder):
-    """A recorder that logs (process, repeats, the input set the request starts on)."""
-
-    def request(self, message: tuple, time_limit: float | None = None) -> tuple:
-        assert message[0] == "run"
-        self.log.append((self.name, message[2], message[4]))
-        return ()
-
-
-def test_with_a_lead_in_every_timed_request_follows_one_untimed_call_on_the_other_input_set():
-    log: list = []
-    contestants = {
-        side: [(cast(Worker, SetRecorder(log, f"{side}{i}")), "f", {}) for i in range(3)]
-        for side in ("reference", "learner")
-    }
-    times = timing.interleaved(contestants, rounds=4, time_limit=60, lead_in=True)
-    assert len(times["learner"]) == 4
-    after_warm_ups = [entry for entry in log if entry[1] != PIN][6:]
-    leads, chunks = after_warm_ups[::2], after_warm_ups[1::2]
-    assert len(leads) == len(chunks) == 6 * (1 + 4)  # the calibration round, then 4 rounds
-    for (lead_process, lead_repeats, lead_set), (process, _, first_set) in zip(leads, chunks, strict=True):
-        assert lead_process == process and lead_repeats == 1
-        assert lead_set == (first_set - 1) % INPUT_SETS
 
 
 def test_concurrently_runs_jobs_at_once_and_returns_their_results_in_order():
