@@ -20,6 +20,14 @@ values a thread, no shared memory, no barrier, unsigned indices as in the module
 Each candidate is checked against torch's float64 answer (the sweep's checker, a tail shape too) before it is
 timed; all are timed interleaved with the copy and torch (CUDA events around a batch of launches, median of
 the rounds). The table is printed last. Exit 2 with one line where there is no CUDA GPU.
+
+Measured on an H200 (2026-12-02), ms at 65536 x 1024 and the fraction of torch's copy (0.130 ms, 4,133 GB/s):
+a row through registers 0.140 (0.93); its statistics added 0.139 (0.94); the module's kernel, one warp a row
+0.150 (0.86), its default layout (two warps a row, 16 values a thread) 0.144 (0.90); persistent warps 0.173-0.177
+(0.74-0.75), prefetching the next row 0.179-0.184 (0.71-0.72); torch's ``native_layer_norm`` 0.201 (0.65). So
+the statistics cost almost nothing, the weight and bias loads a little, and the persistent kernels lose: their
+registers (189 and 214 a thread, ptxas) leave too few warps to keep the memory busy. Before its indices were
+unsigned the module's kernel ran 0.213 ms (0.64) with 68 registers a thread where it now has 38.
 """
 
 from __future__ import annotations

@@ -47,8 +47,9 @@ FULL_MASK = 0xFFFFFFFF
 # numba's simulator has no warp shuffles: there reductions go through shared memory (the same results).
 WARP_SHUFFLES = not config.ENABLE_CUDASIM
 # layernorm's register kernel by default: about TARGET_VALUES elements a thread, blocks of about BLOCK_THREADS.
-# Measured on an H200 (benchmarks/dnn_sweep.py, 65536 x 1024): 16 a thread in 128-thread blocks 0.213 ms, 8 a
-# thread in 256-thread blocks 0.238 ms, 32 a thread 0.221 ms; at 4,096 features 16 a thread beat 8 and 32 too.
+# Measured on an H200 at 65536 x 1024 (benchmarks/layernorm_ladder.py): 16 a thread in 128-thread blocks 0.144 ms
+# (0.90 of a device copy), 32 a thread in one-warp rows 0.150 ms; with signed indices (benchmarks/dnn_sweep.py)
+# 16 a thread had beaten 8 and 32 at 1,024 and at 4,096 features.
 BLOCK_THREADS = 64 if config.ENABLE_CUDASIM else 128
 TARGET_VALUES = 16
 MAX_WARPS_PER_ROW = 32  # a 1,024-thread block a row at most
