@@ -189,9 +189,10 @@ def boundary(announce=lambda line: print(line, file=sys.stderr, flush=True)) -> 
     global _BOUNDARY
     with _SETTING_UP:
         if _BOUNDARY is None:
-            become_subreaper()
             end_leftovers(announce)
             made = _set_up()
+            # Only now: _set_up's probe of bwrap hands an exited process to the nearest subreaper (init reaps it).
+            become_subreaper()
             _write_record(made)
             announce(f"parlab sandbox: {made.summary}")
             import atexit

@@ -147,6 +147,18 @@ def _display(path: Path | str) -> str:
     return relative if not relative.startswith("..") else str(path)
 
 
+def _children_of(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux's /proc; none where it cannot be read)."""
+    children = []
+    try:
+        for thread in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{thread}/children") as listing:
+                children += [int(child) for child in listing.read().split()]
+    except OSError:
+        pass
+    return children
+
+
 def _descends_from(pid: int, ancestor: int) -> bool:
     """Whether process ``pid`` is ``ancestor`` or one of its descendants (walks /proc's parent links)."""
     for _ in range(64):
@@ -183,6 +195,7 @@ class Worker:
         self._listener: socket.socket | None = None
         self._start_deadline = 0.0
         self._load_root = source.root
+        self._under_bwrap = False  # whether the process is bwrap's, around the worker (see _kill)
 
     # -- lifetime -----------------------------------------------------------------------------------------
     def __enter__(self) -> Worker:
@@ -240,6 +253,7 @@ class Worker:
             # still show paths relative to where the grader was started (PARLAB_SHOWN_CWD).
             cwd = str(worker_dir) if made.privileged else os.getcwd()
             command = made.wrap(command, worker_dir, cwd, hide, [cache] if made.privileged else [])
+            self._under_bwrap = made.bwrap is not None and command[0] == made.bwrap
             self._log = open(self._log_path, "wb")
             with LIVE_WORKERS_LOCK:  # a sweep (isolation.sweep_marked) must not take it for a stray process
                 self.process = subprocess.Popen(
@@ -384,6 +398,19 @@ class Worker:
 
     def _kill(self) -> None:
         if self.process and self.process.poll() is None:
+            if self._under_bwrap:
+                # bwrap's first process only watches its one child, in which the worker's PID namespace lives.
+                # Killed first, it would leave that child to the grader (a subreaper) as a zombie that no one
+                # waits for; the child killed first, the namespace ends, and bwrap reaps it and exits.
+                for child in _children_of(self.process.pid):
+                    try:
+                        os.kill(child, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                try:
+                    self.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)  # the whole group: forks and MPI ranks too
             except ProcessLookupError:

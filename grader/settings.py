@@ -210,7 +210,9 @@ CHILD_MEMORY_LIMIT = Variable(
 CHILD_OUTPUT_LIMIT = Variable(
     "PARLAB_OUTPUT_LIMIT", "the worker's output limit in bytes (0 or unset: none)", integer, default=0
 )
-CHILD_PIN_CPU = Variable("PARLAB_PIN_CPU", "the one CPU the worker runs on (SIMD, the serial baseline)", integer)
+CHILD_PIN_CPU = Variable(
+    "PARLAB_PIN_CPU", "the one CPU the worker's timed calls run on (SIMD, the serial baseline)", integer
+)
 CHILD_MPI = Variable("PARLAB_MPI", "1: the worker is one rank of an mpiexec launch", flag, default=False)
 CHILD_PROTECTED = Variable(
     "PARLAB_PROTECTED",

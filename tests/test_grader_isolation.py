@@ -420,3 +420,36 @@ def test_a_submission_can_neither_list_nor_read_the_references_numba_cache(tmp_p
         message,
     ), message
     assert "listed" not in message, message
+
+
+def _our_children() -> set[int]:
+    """This process's child processes, zombies included."""
+    children: set[int] = set()
+    for thread in os.listdir("/proc/self/task"):
+        children.update(int(pid) for pid in Path(f"/proc/self/task/{thread}/children").read_text().split())
+    return children
+
+
+def test_a_speed_task_whose_worker_fails_to_start_names_its_side_and_leaves_no_process(tmp_path):
+    """The reference's module raises when imported, while the serial baseline's and the learner's workers, all
+    started at once, come up: the task fails with the reference's error, said to be the reference's, and once it
+    has ended no process it started is left, not even a zombie."""
+    import dataclasses
+
+    from grader.grading import Grader, Options
+    from grader.suites.saxpy import tasks
+
+    broken, honest = tmp_path / "broken", tmp_path / "honest"
+    (broken / "saxpy").mkdir(parents=True)
+    (broken / "saxpy" / "threaded.py").write_text("raise ValueError('broken at import')\n")
+    (honest / "saxpy").mkdir(parents=True)
+    (honest / "saxpy" / "threaded.py").write_text("def saxpy(a, x, y, num_threads=None):\n    return a * x + y\n")
+    benchmark = dataclasses.replace(tasks.speed("threaded", n=2**16, kwargs={"num_threads": 2}), rounds=3)
+    grader = Grader(
+        dataclasses.replace(tasks.ASSIGNMENT, tasks=(benchmark,)), Options(submission=honest, solutions=broken, seed=1)
+    )
+    before = _our_children()
+    result = grader.run_task(benchmark)
+    assert re.match(r"reference: raised ValueError: broken at import", result.message), result.message
+    assert result.points == 0
+    assert _our_children() <= before
