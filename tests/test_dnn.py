@@ -318,3 +318,31 @@ def test_planted_submissions_fail_the_task_they_break(grader, tmp_path, planted)
     }
     assert failed == {task, "attention memory"} - {None}, run.stdout
     assert message in run.stdout, run.stdout
+
+
+def _verdicts(stdout: str, variant: str) -> dict[str, tuple[str, str]]:
+    """task name -> (PASS or FAIL, its message: the indented lines under it) from the grader's report."""
+    task = rf"^(PASS|FAIL)\s+{variant}\s+(.+?)\s+\d+(?:\.\d+)?/\d+\n((?:[ \t]+.*\n?)*)"
+    return {block.group(2): (block.group(1), block.group(3)) for block in re.finditer(task, stdout, re.M)}
+
+
+@pytest.mark.slow
+def test_torch_checks_judge_each_fault_in_its_own_task(grader, tmp_path):
+    """Two faults, each visible to one torch check: each fails that check with its own message, and a worker
+    that died in one check does not take the next check's points with it."""
+    folder = tmp_path / "dnn"
+    folder.mkdir()
+    shutil.copy(PLANTED / "dnn_torch_ops_two_faults" / "dnn" / "torch_ops.py", folder / "torch_ops.py")
+    shutil.copy(PLANTED / "dnn_numpy" / "dnn" / "threaded.py", folder / "threaded.py")
+    run = grader("dnn", "--variant", "torch_ops", "--quick", "--submission", str(tmp_path), "--seed", "1")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    verdicts = _verdicts(run.stdout, "torch_ops")
+    assert {name: status for name, (status, _) in verdicts.items()} == {
+        tasks.TORCH_TASK_NAMES["opcheck"]: "PASS",
+        tasks.TORCH_TASK_NAMES["gradcheck"]: "FAIL",
+        tasks.TORCH_TASK_NAMES["training"]: "FAIL",
+        tasks.TORCH_TASK_NAMES["model"]: "PASS",
+    }, run.stdout
+    assert "gradcheck of dnn::layernorm failed on x[5, 7]" in verdicts[tasks.TORCH_TASK_NAMES["gradcheck"]][1]
+    assert "exited with status 3" in verdicts[tasks.TORCH_TASK_NAMES["training"]][1], run.stdout
