@@ -105,6 +105,13 @@ def _skip_reason(task: Task, options: Options) -> str | None:
     return None
 
 
+def _group_of(task: Task) -> tuple[str, str] | None:
+    """(variant, worker group) of an inspection that shares its worker, else None."""
+    if isinstance(task, Inspection) and task.worker_group is not None:
+        return (task.variant, task.worker_group)
+    return None
+
+
 class Grader:
     def __init__(self, assignment: Assignment, options: Options):
         self.assignment = assignment
@@ -115,6 +122,8 @@ class Grader:
         # (variant, ranks) -> why its correctness hung: later tasks of the variant do not run its code again
         # (a hang costs one time limit, not one per task).
         self.hung: dict[tuple[str, int], str] = {}
+        # The worker that consecutive inspections of one worker group share, with its (variant, group).
+        self._shared: tuple[tuple[str, str], Worker] | None = None
 
     def learner_source(self, variant: str) -> Source:
         return Source.learner(
@@ -136,6 +145,12 @@ class Grader:
     def run(self) -> list[TaskResult]:
         results: list[TaskResult] = []
         tasks = self.tasks()
+        try:
+            return self._run(tasks, results)
+        finally:
+            self._close_shared()
+
+    def _run(self, tasks: list[Task], results: list[TaskResult]) -> list[TaskResult]:
         for index, task in enumerate(tasks, 1):
             label = f"{self.assignment.name} {task.variant} {task.name}"
             self.options.progress(f"[{index}/{len(tasks)}] {label} ...")
@@ -181,6 +196,8 @@ class Grader:
 
     def run_task(self, task: Task) -> TaskResult:
         started = time.perf_counter()
+        if self._shared is not None and self._shared[0] != _group_of(task):
+            self._close_shared()
         result = TaskResult(self.assignment.name, task.variant, task.name, 0.0, task.points, Status.FAILED, "")
         skip = _skip_reason(task, self.options)
         if skip:
@@ -260,18 +277,41 @@ class Grader:
         if hung:
             result.message = f"not inspected: the code hung in {hung} (code that hung is not run again)"
             return
+        worker = None
         try:
-            limits = limits_for(self.options, task.variant, settings.INSPECTION_TIME_LIMIT_S)
-            with Worker(self.learner_source(task.variant), limits, worker_options_for(task.variant)) as worker:
-                for function, args in task.warm_up(profile_for(task.variant)):
-                    worker.call(function, args, {})
-                found, message = worker.request(("inspect", hook_reference(task.inspect)))[0]
+            worker = self._inspection_worker(task)
+            for function, args in task.warm_up(profile_for(task.variant)):
+                worker.call(function, args, {})
+            found, message = worker.request(("inspect", hook_reference(task.inspect)))[0]
         except WorkerFailure as failure:
             result.message = f"could not inspect: {failure}"
             return
+        finally:
+            if worker is not None and (task.worker_group is None or worker.dead):
+                if self._shared is not None and self._shared[1] is worker:
+                    self._shared = None
+                worker.close()
         result.message = message
         if found:
             result.status, result.points = Status.PASSED, task.points
+
+    def _inspection_worker(self, task: Inspection) -> Worker:
+        """A started worker for ``task``: its own, or the one its worker group shares (started for the group's
+        first inspection)."""
+        group = _group_of(task)
+        if self._shared is not None and self._shared[0] == group:
+            return self._shared[1]
+        limits = limits_for(self.options, task.variant, settings.INSPECTION_TIME_LIMIT_S)
+        worker = Worker(self.learner_source(task.variant), limits, worker_options_for(task.variant))
+        worker.start()
+        if group is not None:
+            self._shared = (group, worker)
+        return worker
+
+    def _close_shared(self) -> None:
+        if self._shared is not None:
+            worker, self._shared = self._shared[1], None
+            worker.close()
 
     # -- speed --------------------------------------------------------------------------------------------
     def _speed(self, task: Benchmark, result: TaskResult) -> None:

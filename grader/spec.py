@@ -186,6 +186,11 @@ class Inspection:
     inspect: Hook
     warm_up: Callable[[Profile], Sequence[tuple[str, tuple]]]  # [(function, args), ...]
     points: float = 0.0
+    # Consecutive inspections of one variant with the same group run one after another in one worker, each
+    # still its own task with its own message and points: for checks that would each pay a costly import
+    # (torch's: seconds) for less work than that. One that ends the worker (a crash, a hang) ends it for
+    # itself only: the next starts a fresh one.
+    worker_group: str | None = None
 
     def __post_init__(self) -> None:
         _check_hooks(self.inspect)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import types
+import uuid
 from pathlib import Path
 
 
@@ -39,3 +40,11 @@ class LocalCall:
         else:
             implementation = self.target
         return implementation(*args, **kwargs)
+
+
+_PROCESS = uuid.uuid4().hex  # drawn when a process imports this module: names the process (pids repeat in namespaces)
+
+
+def which_process(module) -> tuple[bool, str]:
+    """An Inspection hook for the grader's tests: passes, and names the process it ran in."""
+    return True, f"process {_PROCESS}"

@@ -8,13 +8,14 @@ checks, baselines and input makers, with tiny benchmark inputs), so each test ta
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from pathlib import Path
 
 import pytest
 
 from grader import grading
 from grader.results import Status
-from grader.spec import Assignment
+from grader.spec import Assignment, Inspection
 from grader.suites.saxpy import tasks as saxpy_tasks
 from grader.suites.scan import tasks as scan_tasks
 
@@ -95,3 +96,50 @@ def test_code_that_hung_in_correctness_is_not_run_again_by_the_variants_later_ta
     assert results["vector instructions"].message.startswith("not inspected: the code hung in correctness")
     assert results["vector instructions"].status is Status.INFO
     assert results["speed"].message.startswith("not timed until correct: correctness: saxpy(...) did not finish")
+
+
+DIES_ON_REQUEST = """
+import os
+
+
+def saxpy(die):
+    if die:
+        os._exit(3)
+"""
+
+
+def test_inspections_of_one_worker_group_share_a_worker_until_one_ends_it(tmp_path):
+    """Consecutive inspections of one group run in one worker; one that ends the worker fails alone, with why,
+    and the next starts a fresh worker; an inspection of no group has a worker of its own."""
+    (tmp_path / "saxpy").mkdir()
+    (tmp_path / "saxpy" / "threaded.py").write_text(DIES_ON_REQUEST)
+    # The worker finds a hook by its module's name from the checkout's root: tests.support, not the `support`
+    # these tests import (tests/ on the path).
+    which_process = importlib.import_module("tests.support").which_process
+
+    def inspection(name, group, die=False):
+        return Inspection(
+            variant="threaded",
+            name=name,
+            inspect=which_process,
+            warm_up=lambda profile: [("saxpy", (die,))],
+            points=1,
+            worker_group=group,
+        )
+
+    tasks = (
+        inspection("first", "g"),
+        inspection("second", "g"),
+        inspection("dies", "g", die=True),
+        inspection("after", "g"),
+        inspection("alone", None),
+    )
+    assignment = dataclasses.replace(
+        saxpy_tasks.ASSIGNMENT, variants=("threaded",), functions={"threaded": ("saxpy",)}, tasks=tasks
+    )
+    results = _grade(assignment, tmp_path)
+    assert results["dies"].status is Status.FAILED and "exited with status 3" in results["dies"].message
+    assert all(results[name].status is Status.PASSED for name in ("first", "second", "after", "alone")), results
+    processes = {name: results[name].message for name in ("first", "second", "after", "alone")}
+    assert processes["first"] == processes["second"], processes
+    assert len({processes["first"], processes["after"], processes["alone"]}) == 3, processes

@@ -395,6 +395,7 @@ def torch_tasks() -> tuple[Inspection, ...]:
             inspect=getattr(torch_checks, check),
             warm_up=lambda profile: [],
             points=points,
+            worker_group="torch",  # one import of torch (and of torch._dynamo, at the first operator call)
         )
         for check, points in TORCH_TASKS
     )
