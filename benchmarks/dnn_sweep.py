@@ -238,17 +238,27 @@ def _layernorm_problem(torch, x, weight, bias, eps, y, mean, rstd):
     return args, (y, mean, rstd), (y64, mean64[:, 0], rstd64[:, 0])
 
 
-def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row]:
+@dataclass(frozen=True)
+class LayerNormBench:
+    """One layernorm shape on the GPU: its inputs, a copy's source and target of x's size (the bandwidth
+    ceiling), and the problems a candidate is checked on (the shape, then a tail)."""
 
-    from solutions.dnn import cuda as kernels
+    x: Any
+    weight: Any
+    bias: Any
+    eps: float
+    copy_source: Any
+    copy_target: Any
+    problems: list
 
+
+def layernorm_bench(torch, n_rows: int, features: int) -> LayerNormBench:
     generator = torch.Generator(device="cuda").manual_seed(features)
     x = torch.randn(n_rows, features, device="cuda", generator=generator)
     weight = torch.rand(features, device="cuda", generator=generator) + 0.5
     bias = torch.randn(features, device="cuda", generator=generator)
     eps = 1e-5
     y, mean, rstd = torch.empty_like(x), x.new_empty(n_rows), x.new_empty(n_rows)
-    copy_source, copy_target = torch.empty_like(x).copy_(x), torch.empty_like(x)
     problems = [_layernorm_problem(torch, x, weight, bias, eps, y, mean, rstd)]
     # A tail on the GPU too: rows that leave a block's last groups empty, a row shorter than the layout holds.
     tail_x = torch.randn(LAYERNORM_TAIL_ROWS, features - 3, device="cuda", generator=generator) * 3 + 100
@@ -256,7 +266,14 @@ def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row
     tail_stats = tail_x.new_empty(LAYERNORM_TAIL_ROWS), tail_x.new_empty(LAYERNORM_TAIL_ROWS)
     tail = (tail_x, weight[: features - 3], bias[: features - 3], eps, tail_y, *tail_stats)
     problems.append(_layernorm_problem(torch, *tail))
+    return LayerNormBench(x, weight, bias, eps, torch.empty_like(x).copy_(x), torch.empty_like(x), problems)
 
+
+def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row]:
+    from solutions.dnn import cuda as kernels
+
+    bench = layernorm_bench(torch, n_rows, features)
+    x, weight, bias, eps, problems = bench.x, bench.weight, bench.bias, bench.eps, bench.problems
     candidate = _candidates(
         torch,
         problems,
@@ -279,7 +296,7 @@ def _layernorm_shape(torch, rounds: int, n_rows: int, features: int) -> list[Row
         torch,
         candidates,
         {
-            "copy (torch, device to device)": lambda: copy_target.copy_(copy_source),
+            "copy (torch, device to device)": lambda: bench.copy_target.copy_(bench.copy_source),
             "torch native_layer_norm": lambda: torch.native_layer_norm(x, (features,), weight, bias, eps),
         },
         shape,

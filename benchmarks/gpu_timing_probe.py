@@ -149,15 +149,22 @@ def _in_process(case: Case, small: bool) -> dict[str, float]:
     return result
 
 
-def _through_worker(case: Case, repeats: int) -> float:
-    """Microseconds a call of one grader worker's ``run`` request of ``repeats`` calls, parent-clocked."""
-    from grader import grading
-    from grader.sandbox import Limits, Source, Worker
+def _worker_source(case: Case):
+    """The worker source and limits of ``case``'s contestant: the reference solution, or a trusted baseline."""
+    from grader.sandbox import Limits, Source
 
     source = Source.learner(ROOT / "solutions", case.assignment, "cuda")
     if case.module.startswith("grader."):
         source = Source.trusted(case.module)
-    limits = Limits(call_time_s=120.0, memory_bytes=0)
+    return source, Limits(call_time_s=120.0, memory_bytes=0)
+
+
+def _through_worker(case: Case, repeats: int) -> float:
+    """Microseconds a call of one grader worker's ``run`` request of ``repeats`` calls, parent-clocked."""
+    from grader import grading
+    from grader.sandbox import Worker
+
+    source, limits = _worker_source(case)
     with Worker(source, limits, grading.worker_options_for("cuda")) as worker:
         worker.request(("setup", case.inputs, case.params, case.prepare, 1), 120.0)
         worker.request(("run", case.function, 1, {}, 0), 120.0)
@@ -173,12 +180,9 @@ def _interleaved(case: Case, per_side: int) -> float:
     """Microseconds a call of the first side, the median of the grader's rounds over two sides of
     ``per_side`` worker processes each, all set up and warm (grader/timing.py, as a speed task runs them)."""
     from grader import grading, timing
-    from grader.sandbox import Limits, Source, Worker
+    from grader.sandbox import Worker
 
-    source = Source.learner(ROOT / "solutions", case.assignment, "cuda")
-    if case.module.startswith("grader."):
-        source = Source.trusted(case.module)
-    limits = Limits(call_time_s=120.0, memory_bytes=0)
+    source, limits = _worker_source(case)
     workers = [Worker(source, limits, grading.worker_options_for("cuda")) for _ in range(2 * per_side)]
     try:
         for worker in workers:

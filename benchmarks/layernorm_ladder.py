@@ -17,7 +17,7 @@ values a thread, no shared memory, no barrier, unsigned indices as in the module
 4. ``persistent, next row prefetched``: the loads of the next row issued before this row's reductions, so
    memory stays busy while a warp reduces.
 
-Each candidate is checked against torch's float64 answer (the sweep's checker, a tail shape too) before it is
+Each candidate is checked against torch's float64 answer (the sweep's checker and tail shape) before it is
 timed; all are timed interleaved with the copy and torch (CUDA events around a batch of launches, median of
 the rounds). The table is printed last. Exit 2 with one line where there is no CUDA GPU.
 
@@ -39,23 +39,12 @@ import sys
 from numba import cuda, float32, uint64
 
 from benchmarks import dnn_sweep
+from solutions.dnn.cuda import WARP, _warp_sum
 
-WARP = 32
-FULL_MASK = 0xFFFFFFFF
 VALUES = 32  # a thread's elements of its row: one warp covers up to 32 * 32 = 1,024 features
 WARPS_PER_BLOCK = 4
 BLOCKS_PER_SM = (4, 8, 16)  # the persistent grids tried: blocks of WARPS_PER_BLOCK warps an SM
 SHAPE = (65536, 1024)  # grader/suites/dnn/tasks.py GPU_SIZES["layernorm"]
-TAIL = (37, 1021)  # rows that leave the last block's warps idle, a row shorter than the layout holds
-
-
-@cuda.jit(device=True, inline=True)
-def _warp_sum(value):
-    offset = WARP // 2
-    while offset > 0:
-        value += cuda.shfl_xor_sync(FULL_MASK, value, offset)
-        offset //= 2
-    return value
 
 
 @cuda.jit
@@ -203,18 +192,8 @@ def ladder_rows(torch, rounds: int) -> list[dnn_sweep.Row]:
     from solutions.dnn import cuda as kernels
 
     n_rows, features = SHAPE
-    generator = torch.Generator(device="cuda").manual_seed(features)
-    x = torch.randn(n_rows, features, device="cuda", generator=generator)
-    weight = torch.rand(features, device="cuda", generator=generator) + 0.5
-    bias = torch.randn(features, device="cuda", generator=generator)
-    eps = 1e-5
-    y, mean, rstd = torch.empty_like(x), x.new_empty(n_rows), x.new_empty(n_rows)
-    copy_source, copy_target = torch.empty_like(x).copy_(x), torch.empty_like(x)
-    problems = [dnn_sweep._layernorm_problem(torch, x, weight, bias, eps, y, mean, rstd)]
-    tail_x = torch.randn(*TAIL, device="cuda", generator=generator) * 3 + 100
-    tail_stats = tail_x.new_empty(TAIL[0]), tail_x.new_empty(TAIL[0])
-    tail = (tail_x, weight[: TAIL[1]], bias[: TAIL[1]], eps, torch.empty_like(tail_x), *tail_stats)
-    problems.append(dnn_sweep._layernorm_problem(torch, *tail))
+    bench = dnn_sweep.layernorm_bench(torch, n_rows, features)
+    x, weight, bias, eps, problems = bench.x, bench.weight, bench.bias, bench.eps, bench.problems
     timed = problems[0][0]
 
     def launched_by(*args):  # the sweep's candidate maker passes the "tiling" last: here, the launcher itself
@@ -246,7 +225,7 @@ def ladder_rows(torch, rounds: int) -> list[dnn_sweep.Row]:
         torch,
         candidates,
         {
-            "copy (torch, device to device)": lambda: copy_target.copy_(copy_source),
+            "copy (torch, device to device)": lambda: bench.copy_target.copy_(bench.copy_source),
             "torch native_layer_norm": lambda: torch.native_layer_norm(x, (features,), weight, bias, eps),
             "rung: a row through registers (a copy)": lambda: copy_rows(*timed),
             "rung: statistics, no weight or bias": lambda: normalize_rows(*timed),
