@@ -7,17 +7,18 @@ import os
 from pathlib import Path
 
 import grader
+import grader.settings
 
 
 def saxpy(a, x, y, num_threads=None):
     reference_dir = str(Path(grader.__file__).resolve().parent.parent / "solutions" / "saxpy")
-    numba_caches = Path(os.environ.get("PARLAB_CACHE_DIR") or "/var/cache/parlab") / "numba"
+    # Named, not globbed: a glob of a directory it cannot see answers "nothing" and would hide the refusal.
+    cache = grader.settings.shared_cache_root() / "numba" / f"trusted-{grader.settings.TRUSTED_UID.read()}"
     outcomes = []
-    for cache in sorted(numba_caches.glob("trusted*")):
-        entries = cache / f"saxpy_{hashlib.sha1(reference_dir.encode()).hexdigest()}"  # numba's own naming
-        for what, path in (("listing it", cache), ("its saxpy entries", entries)):
-            try:
-                outcomes.append(f"{what}: listed {sorted(os.listdir(path))[:3]}")
-            except OSError as error:
-                outcomes.append(f"{what}: {error.strerror}")
-    raise RuntimeError(f"could not read the reference's numba cache: {'; '.join(outcomes) or 'none found'}")
+    entries = cache / f"saxpy_{hashlib.sha1(reference_dir.encode()).hexdigest()}"  # numba's own naming
+    for what, path in (("listing it", cache), ("its saxpy entries", entries)):
+        try:
+            outcomes.append(f"{what}: listed {sorted(os.listdir(path))[:3]}")
+        except OSError as error:
+            outcomes.append(f"{what}: {error.strerror}")
+    raise RuntimeError(f"could not read the reference's numba cache: {'; '.join(outcomes)}")
